@@ -1,0 +1,150 @@
+// Tests for tillit/identifier/permutation.h: the Feistel permutation with cycle-walking
+// is a bijection of [0, n), checked exhaustively on reduced domains; its inverse undoes it;
+// keys matter; bad keys and domains are rejected.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "tillit/identifier/identifier.h"
+#include "tillit/identifier/permutation.h"
+
+using namespace tillit;
+using namespace tillit::identifier;
+
+namespace {
+
+Bytes Key(uint8_t seed) {
+  Bytes key(32);
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(seed + i);
+  return key;
+}
+
+}  // namespace
+
+TEST_CASE("permutation: a bijection of [0, n), exhaustively, for reduced domains") {
+  for (uint64_t n :
+       {uint64_t{1}, uint64_t{2}, uint64_t{3}, uint64_t{5}, uint64_t{16}, uint64_t{17},
+        uint64_t{100}, uint64_t{1000}, uint64_t{4096}, uint64_t{31 * 31 * 31}, uint64_t{65537}}) {
+    for (uint8_t seed : {uint8_t{0}, uint8_t{99}}) {
+      INFO("n = ", n, ", key seed ", int{seed});
+      auto p = FeistelPermutation::Create(Key(seed), n);
+      REQUIRE(p.ok());
+      CHECK(p->domain_size() == n);
+      CHECK((uint64_t{1} << (2 * p->half_bits())) >= n);
+      std::vector<bool> hit(n, false);
+      bool all_ok = true;
+      for (uint64_t x = 0; x < n; ++x) {
+        const uint64_t y = p->Permute(x);
+        if (y >= n || hit[y] || p->Invert(y) != x) {
+          all_ok = false;
+          break;
+        }
+        hit[y] = true;
+      }
+      CHECK(all_ok);
+    }
+  }
+}
+
+TEST_CASE("permutation: half width is the smallest that covers the domain") {
+  CHECK(FeistelPermutation::Create(Key(0), 1)->half_bits() == 2);
+  CHECK(FeistelPermutation::Create(Key(0), 16)->half_bits() == 2);
+  CHECK(FeistelPermutation::Create(Key(0), 17)->half_bits() == 3);
+  CHECK(FeistelPermutation::Create(Key(0), 65536)->half_bits() == 8);
+  CHECK(FeistelPermutation::Create(Key(0), 65537)->half_bits() == 9);
+  CHECK(FeistelPermutation::Create(Key(0), kPayloadCount)->half_bits() == 27);
+  CHECK(FeistelPermutation::Create(Key(0), FeistelPermutation::kMaxDomainSize)->half_bits() == 31);
+}
+
+TEST_CASE("permutation: the identifier domain, sampled: in range and inverted") {
+  auto p = FeistelPermutation::Create(Key(7), kPayloadCount);
+  REQUIRE(p.ok());
+  for (uint64_t x = 0; x < 20000; ++x) {
+    const uint64_t y = p->Permute(x);
+    REQUIRE(y < kPayloadCount);
+    REQUIRE(p->Invert(y) == x);
+  }
+  for (uint64_t x = kPayloadCount - 20000; x < kPayloadCount; ++x) {
+    const uint64_t y = p->Permute(x);
+    REQUIRE(y < kPayloadCount);
+    REQUIRE(p->Invert(y) == x);
+  }
+  // And the inverse direction: Permute(Invert(y)) == y.
+  for (uint64_t y = 0; y < 1000; ++y) REQUIRE(p->Permute(p->Invert(y)) == y);
+}
+
+TEST_CASE("permutation: known answers for the identifier domain (docs/identifier.md §9)") {
+  // Key 00 01 .. 1f. Reproduced by an independent implementation of §4 (Python hashlib
+  // BLAKE2b and a from-the-paper SipHash-2-4). DO NOT CHANGE.
+  Bytes key(32);
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i);
+  auto p = FeistelPermutation::Create(key, kPayloadCount);
+  REQUIRE(p.ok());
+  const std::pair<uint64_t, uint64_t> vectors[] = {
+      {0, 16364936856398629ULL}, {1, 6145772470207522ULL},
+      {2, 12639648659166704ULL}, {3, 9122742838688111ULL},
+      {4, 9550158356186890ULL},  {kPayloadCount - 1, 15034682636649575ULL},
+  };
+  for (auto [serial, payload] : vectors) {
+    INFO("serial ", serial);
+    CHECK(p->Permute(serial) == payload);
+    CHECK(p->Invert(payload) == serial);
+  }
+}
+
+TEST_CASE("permutation: different keys give different permutations") {
+  const uint64_t n = 1000;
+  auto a = FeistelPermutation::Create(Key(1), n);
+  auto b = FeistelPermutation::Create(Key(2), n);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  int same = 0;
+  int fixed_points = 0;
+  for (uint64_t x = 0; x < n; ++x) {
+    if (a->Permute(x) == b->Permute(x)) ++same;
+    if (a->Permute(x) == x) ++fixed_points;
+  }
+  // For random permutations both counts average 1; far fewer than 20 in any real case.
+  CHECK(same < 20);
+  CHECK(fixed_points < 20);
+
+  // One flipped key bit changes the large-domain permutation too.
+  Bytes flipped = Key(1);
+  flipped[31] ^= 0x80;
+  auto big_a = FeistelPermutation::Create(Key(1), kPayloadCount);
+  auto big_b = FeistelPermutation::Create(flipped, kPayloadCount);
+  int big_same = 0;
+  for (uint64_t x = 0; x < 1000; ++x) big_same += big_a->Permute(x) == big_b->Permute(x);
+  CHECK(big_same == 0);
+}
+
+TEST_CASE("permutation: consecutive inputs give scattered outputs") {
+  auto p = FeistelPermutation::Create(Key(3), kPayloadCount);
+  int ascending = 0;
+  for (uint64_t x = 0; x < 10000; ++x) ascending += p->Permute(x + 1) > p->Permute(x);
+  CHECK(ascending > 4500);  // about half, as for a random permutation
+  CHECK(ascending < 5500);
+}
+
+TEST_CASE("permutation: rejects bad keys and domains") {
+  for (size_t len : {0, 1, 16, 31, 33, 64}) {
+    INFO("key length ", len);
+    auto r = FeistelPermutation::Create(Bytes(len, 7), 100);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "invalidKey");
+  }
+  for (uint64_t n : {uint64_t{0}, FeistelPermutation::kMaxDomainSize + 1, UINT64_MAX}) {
+    auto r = FeistelPermutation::Create(Key(0), n);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "invalidDomain");
+  }
+}
+
+TEST_CASE("permutation: a moved-to permutation is the same permutation") {
+  auto p = FeistelPermutation::Create(Key(5), 1000);
+  REQUIRE(p.ok());
+  std::vector<uint64_t> before;
+  for (uint64_t x = 0; x < 1000; ++x) before.push_back(p->Permute(x));
+  FeistelPermutation moved = std::move(*p);
+  for (uint64_t x = 0; x < 1000; ++x) CHECK(moved.Permute(x) == before[x]);
+}
