@@ -1,0 +1,539 @@
+// HttpServer on Boost.Beast: accept loop, per-connection sessions, limits and timeouts.
+// This is the only file that includes Beast or Asio (style.md: HTTP types stay in
+// server/api/, and Beast headers are costly to compile).
+//
+// Threading: one io_context run by `threads` workers. The acceptor and each session live on
+// their own strand, so a session's state is touched by one thread at a time without locks.
+// The Impl's mutex guards only the session registry and the connection count, which the
+// accept loop, session destructors and Stop() share.
+//
+// A session goes through these phases for each request (timeouts from HttpServerOptions):
+//   kIdle    waiting for the first byte        header_timeout (first request) / idle_timeout
+//   kHeader  reading the request head          header_timeout, one deadline for the head
+//   kBusy    reading the body, handler, write  request_timeout for the body and for the write
+//   kClosing lingering close after Connection: close, then close
+// The header and body limits are set on the parser before the head is read, so a declared
+// Content-Length above the cap fails at the end of the head and the body is never read.
+#include "tillit/server/api/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "log.h"
+#include "tillit/check.h"
+#include "tillit/server/api/json.h"
+
+namespace tillit::server::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// Bytes asked for when waiting for the start of a request; the parser takes what it needs
+// from the buffer and keeps the rest (pipelined requests).
+constexpr size_t kReadChunk = 4096;
+// After a response with Connection: close we half-close and read (and discard) what the
+// client still sends, for at most this long and this many bytes, before closing. Closing
+// with unread data makes the kernel send RST, which can destroy the response (a 413 or 400
+// in particular) before the client reads it (RFC 9112 §9.6).
+constexpr std::chrono::milliseconds kLingerTimeout{2000};
+constexpr size_t kMaxLingerBytes = 1024 * 1024;
+// Back-off after a failed accept (e.g. EMFILE), so the loop does not spin.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+// RFC 9110 §5.6.2 token characters.
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80 || u <= 0x20 || std::string_view("\"(),/:;<=>?@[\\]{}").find(c) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A header value must not let a handler inject header lines (response splitting).
+bool IsSafeHeaderValue(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+std::string AddressString(const net::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpServerOptions opts, Handler h)
+      : options(std::move(opts)),
+        handler(std::move(h)),
+        work(net::make_work_guard(ioc)),
+        acceptor(net::make_strand(ioc)),
+        accept_retry(acceptor.get_executor()) {}
+
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  // Called by ~Session.
+  void Release(uint64_t session_id);
+
+  const HttpServerOptions options;
+  const Handler handler;
+  uint16_t port = 0;
+  std::string host;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mutex;
+  std::condition_variable drained;  // notified when `active` drops to 0
+  // Guarded by `mutex`.
+  size_t active = 0;
+  uint64_t next_session_id = 0;
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
+  bool stopped = false;
+
+  // Declared after the state above: sessions still owned by pending handlers are destroyed
+  // in ~io_context, and their destructors use `mutex`, `sessions` and `drained`.
+  net::io_context ioc;
+  net::executor_work_guard<net::io_context::executor_type> work;
+  tcp::acceptor acceptor;
+  net::steady_timer accept_retry;
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(HttpServer::Impl& server, uint64_t id, tcp::socket socket)
+      : server_(server), id_(id), stream_(std::move(socket)) {
+    beast::error_code ec;
+    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = AddressString(peer.address());
+  }
+
+  ~Session() { server_.Release(id_); }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(true); });
+  }
+
+  // Stop(): close now if no request is in flight, else close after its response.
+  void Shutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->phase_ == Phase::kBusy) {
+        self->close_after_response_ = true;
+      } else {
+        self->CloseNow();
+      }
+    });
+  }
+
+  // Only once the workers have been joined (no strand is running).
+  void ForceClose() { stream_.close(); }
+
+ private:
+  enum class Phase { kIdle, kHeader, kBusy, kClosing };
+
+  void WaitForRequest(bool first) {
+    phase_ = Phase::kIdle;
+    parser_.reset();
+    if (server_.stopping.load()) return CloseNow();
+    if (buffer_.size() > 0) {  // a pipelined request is already buffered
+      stream_.expires_after(server_.options.header_timeout);
+      return ReadHeader();
+    }
+    // The first request's deadline runs from accept and covers its whole head; later ones
+    // get idle_timeout until their first byte, then a fresh header_timeout.
+    stream_.expires_after(first ? server_.options.header_timeout : server_.options.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kReadChunk),
+        [self = shared_from_this(), first](beast::error_code ec, size_t n) {
+          self->buffer_.commit(n);
+          if (ec) return self->CloseNow();
+          if (!first) self->stream_.expires_after(self->server_.options.header_timeout);
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    phase_ = Phase::kHeader;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<size_t>(server_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(static_cast<std::uint64_t>(server_.options.max_body_bytes));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    phase_ = Phase::kBusy;
+    stream_.expires_after(server_.options.request_timeout);
+    const auto& head = parser_->get();
+    const auto expect = head[http::field::expect];
+    if (!parser_->is_done() && head.version() >= 11 && beast::iequals(expect, "100-continue")) {
+      // Clients that sent Expect wait for this before sending the body (RFC 9110 §10.1.1).
+      continue_.emplace(http::status::continue_, head.version());
+      return http::async_write(stream_, *continue_,
+                               [self = shared_from_this()](beast::error_code write_ec, size_t) {
+                                 if (write_ec) return self->CloseNow();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnBody({});
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit || ec == http::error::header_limit ||
+        ec == http::error::buffer_overflow) {
+      return SendError(413, "requestTooLarge",
+                       ec == http::error::header_limit
+                           ? "request header larger than " + std::to_string(server_.options.max_header_bytes) + " bytes"
+                           : "request body larger than " + std::to_string(server_.options.max_body_bytes) + " bytes");
+    }
+    // A client that went away, timed out or sent half a message gets no answer.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec.category() != http::make_error_code(http::error::bad_method).category()) {
+      return CloseNow();
+    }
+    SendError(400, "invalidParameters", "malformed HTTP request");
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    http::request<http::string_body> message = parser_->release();
+    parser_.reset();
+
+    const std::string_view target(message.target().data(), message.target().size());
+    if (target.empty() || target.front() != '/') {
+      // Only origin-form targets (RFC 9112 §3.2.1); this is not a proxy.
+      return SendError(400, "invalidParameters", "request target must be an absolute path");
+    }
+    HttpRequest request;
+    request.method = std::string(message.method_string().data(), message.method_string().size());
+    const size_t question = target.find('?');
+    request.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+    for (const auto& field : message) {
+      std::string& value = request.headers[ToLower(std::string_view(field.name_string().data(), field.name_string().size()))];
+      if (!value.empty()) value += ", ";
+      value.append(field.value().data(), field.value().size());
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_address_;
+
+    HttpResponse response;
+    try {
+      response = server_.handler(request);
+    } catch (const std::exception& e) {
+      internal::LogError("handler threw for " + request.method + " " + request.path + ": " + e.what());
+      response = ErrorResponse(500, "internalError", "internal error");
+    } catch (...) {
+      internal::LogError("handler threw a non-exception for " + request.method + " " + request.path);
+      response = ErrorResponse(500, "internalError", "internal error");
+    }
+    const bool keep_alive = message.keep_alive() && !close_after_response_ && !server_.stopping.load();
+    Respond(std::move(response), message.version(), keep_alive, message.method() == http::verb::head);
+  }
+
+  void SendError(int status, std::string_view code, std::string_view details) {
+    phase_ = Phase::kBusy;
+    parser_.reset();
+    Respond(ErrorResponse(status, code, details), 11, false, false);
+  }
+
+  void Respond(HttpResponse response, unsigned version, bool keep_alive, bool head_request) {
+    try {
+      BuildResponse(std::move(response), version, keep_alive, head_request);
+    } catch (const std::exception& e) {
+      // Beast refuses some combinations (e.g. a body on a 204); never let that kill the session.
+      internal::LogError(std::string("cannot send handler response: ") + e.what());
+      BuildResponse(ErrorResponse(500, "internalError", "internal error"), version, keep_alive, false);
+    }
+    stream_.expires_after(server_.options.request_timeout);
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnWrite(ec);
+    });
+  }
+
+  void BuildResponse(HttpResponse response, unsigned version, bool keep_alive, bool head_request) {
+    if (response.status < 200 || response.status > 599) {
+      internal::LogError("handler returned status " + std::to_string(response.status));
+      response = ErrorResponse(500, "internalError", "internal error");
+    }
+    response_ = {};
+    response_.version(version);
+    response_.result(static_cast<unsigned>(response.status));
+    if (!response.content_type.empty()) {
+      if (IsSafeHeaderValue(response.content_type)) {
+        response_.set(http::field::content_type, response.content_type);
+      } else {
+        internal::LogError("dropped unsafe Content-Type from handler");
+      }
+    }
+    bool has_cache_control = false;
+    for (const auto& [name, value] : response.headers) {
+      const std::string lower = ToLower(name);
+      // Framing and these two are the server's; content-type comes from its own field.
+      if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection" ||
+          lower == "x-content-type-options" || (lower == "content-type" && !response.content_type.empty())) {
+        continue;
+      }
+      if (!IsToken(name) || !IsSafeHeaderValue(value)) {
+        internal::LogError("dropped unsafe response header from handler: " + lower);
+        continue;
+      }
+      has_cache_control = has_cache_control || lower == "cache-control";
+      response_.insert(name, value);
+    }
+    // API responses carry personal data and one-time tokens: no caching anywhere unless a
+    // handler opts in for something public.
+    if (!has_cache_control) response_.set(http::field::cache_control, "no-store");
+    response_.set("X-Content-Type-Options", "nosniff");
+    response_.keep_alive(keep_alive);
+    if (response.status == 204 || response.status == 304) {
+      response_.prepare_payload();  // no body and no Content-Length (RFC 9110 §8.6)
+    } else if (head_request) {
+      response_.content_length(response.body.size());
+    } else {
+      response_.body() = std::move(response.body);
+      response_.prepare_payload();
+    }
+  }
+
+  void OnWrite(beast::error_code ec) {
+    if (ec) return CloseNow();
+    if (!response_.keep_alive()) return LingeringClose();
+    response_ = {};
+    WaitForRequest(false);
+  }
+
+  void LingeringClose() {
+    phase_ = Phase::kClosing;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec || server_.stopping.load()) return CloseNow();
+    stream_.expires_after(kLingerTimeout);
+    Drain();
+  }
+
+  void Drain() {
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->linger_bytes_ += n;
+                              if (ec || self->linger_bytes_ > kMaxLingerBytes) return self->CloseNow();
+                              self->Drain();
+                            });
+  }
+
+  void CloseNow() {
+    phase_ = Phase::kClosing;
+    stream_.close();  // pending operations complete with operation_aborted and end here
+  }
+
+  HttpServer::Impl& server_;
+  const uint64_t id_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> response_;  // alive until its write completes
+  std::string remote_address_;
+  Phase phase_ = Phase::kIdle;
+  bool close_after_response_ = false;
+  size_t linger_bytes_ = 0;
+};
+
+}  // namespace
+
+void HttpServer::Impl::DoAccept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    internal::LogError("accept failed: " + ec.message());
+    accept_retry.expires_after(kAcceptRetryDelay);
+    accept_retry.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) DoAccept();
+    });
+    return;
+  }
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (stopping.load()) return;  // `socket` closes as it goes out of scope
+    if (active < options.max_connections) {
+      ++active;
+      const uint64_t id = next_session_id++;
+      session = std::make_shared<Session>(*this, id, std::move(socket));
+      sessions.emplace(id, session);
+    }
+  }
+  // Over the cap the socket is simply closed (no 503): refusing must cost less than
+  // serving, and writing a response would need a session anyway.
+  if (session) session->Start();
+  DoAccept();
+}
+
+void HttpServer::Impl::Release(uint64_t session_id) {
+  std::lock_guard<std::mutex> lock(mutex);
+  sessions.erase(session_id);
+  if (--active == 0) drained.notify_all();
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+std::string HttpServer::host() const { return impl_->host; }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, Handler handler) {
+  if (options.max_body_bytes == 0 || options.max_header_bytes == 0 || options.max_connections == 0 ||
+      options.header_timeout.count() <= 0 || options.request_timeout.count() <= 0 ||
+      options.idle_timeout.count() <= 0 || options.stop_grace.count() < 0 || !handler) {
+    return MakeError("invalidParameters", "HttpServerOptions: limits and timeouts must be positive");
+  }
+  unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
+  threads = std::max(threads, 1u);
+
+  beast::error_code ec;
+  const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+  const net::ip::address address = net::ip::make_address(host, ec);
+  if (ec) return MakeError("listenFailed", "host must be an IP address or localhost: " + options.host);
+  const tcp::endpoint endpoint(address, options.port);
+
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  auto fail = [&](const char* step) {
+    return MakeError("listenFailed", std::string(step) + " " + host + ":" +
+                                         std::to_string(endpoint.port()) + ": " + ec.message());
+  };
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open");
+  // SO_REUSEADDR only lets us rebind over TIME_WAIT after a restart; on Linux it does not
+  // allow two listeners on one port, so "port in use" still fails below.
+  impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (ec) return fail("setsockopt");
+  impl->acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen");
+  const tcp::endpoint bound = impl->acceptor.local_endpoint(ec);
+  if (ec) return fail("getsockname");
+  impl->port = bound.port();
+  impl->host = bound.address().to_string();
+
+  impl->DoAccept();
+  Impl* raw = impl.get();
+  for (unsigned i = 0; i < threads; ++i) {
+    impl->threads.emplace_back([raw] {
+      for (;;) {
+        try {
+          raw->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          // Handler exceptions are caught in the session; this is a bug elsewhere. Keep serving.
+          internal::LogError(std::string("worker caught: ") + e.what());
+        }
+      }
+    });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::Stop() {
+  Impl& impl = *impl_;
+  for (const std::thread& thread : impl.threads) {
+    TILLIT_CHECK(thread.get_id() != std::this_thread::get_id());
+  }
+  std::vector<std::shared_ptr<Session>> open;
+  {
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    if (impl.stopped) return;
+    impl.stopped = true;
+    impl.stopping.store(true);
+    for (auto& [id, weak] : impl.sessions) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  net::post(impl.acceptor.get_executor(), [&impl] {
+    beast::error_code ec;
+    impl.acceptor.close(ec);
+    impl.accept_retry.cancel();
+  });
+  for (const auto& session : open) session->Shutdown();
+  open.clear();  // the sessions must be able to die while we wait
+  {
+    std::unique_lock<std::mutex> lock(impl.mutex);
+    impl.drained.wait_for(lock, impl.options.stop_grace, [&impl] { return impl.active == 0; });
+  }
+  impl.ioc.stop();
+  for (std::thread& thread : impl.threads) thread.join();
+  impl.threads.clear();
+
+  // No thread runs now, so sockets can be closed from here. Sessions still alive (past the
+  // grace period) hang on in unrun handlers until ~io_context; close their sockets now so
+  // peers see the end at once.
+  beast::error_code ec;
+  impl.acceptor.close(ec);
+  {
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    for (auto& [id, weak] : impl.sessions) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  for (const auto& session : open) session->ForceClose();
+}
+
+}  // namespace tillit::server::api
