@@ -1,0 +1,245 @@
+// The SQLite schema migrations (see migrations.h). The schema is explained table by table
+// in docs/storage.md §Schema; keep the two in step.
+//
+// Portability (docs/storage.md §PostgreSQL): the DDL sticks to what PostgreSQL also
+// accepts: TEXT, BIGINT (64-bit: serials, Unix times), INTEGER (small numbers), DOUBLE
+// PRECISION, explicit NOT NULL (SQLite would otherwise allow NULL in a TEXT primary key),
+// CHECK constraints instead of STRICT tables, no AUTOINCREMENT and no rowid reliance.
+// The differences a PostgreSQL migration list must make: BLOB -> BYTEA, and the audit
+// log's append-only triggers (SQLite's RAISE syntax) -> a trigger function or REVOKE.
+#include "migrations.h"
+
+#include <algorithm>
+#include <string>
+
+#include "tillit/check.h"
+
+namespace tillit::server::storage::sqlite {
+namespace {
+
+// Version 1: the issuer's first schema. DO NOT CHANGE (released).
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE officers (
+  id           TEXT NOT NULL PRIMARY KEY,
+  name         TEXT NOT NULL,
+  organisation TEXT NOT NULL,
+  role         TEXT NOT NULL CHECK (role IN ('officer', 'supervisor')),
+  token_hash   BLOB NOT NULL UNIQUE,
+  created_at   BIGINT NOT NULL,
+  revoked_at   BIGINT
+);
+
+CREATE TABLE relying_parties (
+  id           TEXT NOT NULL PRIMARY KEY,
+  name         TEXT NOT NULL,
+  api_key_hash BLOB NOT NULL UNIQUE,
+  created_at   BIGINT NOT NULL,
+  revoked_at   BIGINT
+);
+
+CREATE TABLE counters (
+  name       TEXT NOT NULL PRIMARY KEY,
+  next_value BIGINT NOT NULL CHECK (next_value >= 0)
+);
+INSERT INTO counters (name, next_value) VALUES ('identifier_serial', 0);
+
+CREATE TABLE enrolments (
+  id                  TEXT NOT NULL PRIMARY KEY,
+  status              TEXT NOT NULL,
+  created_by          TEXT NOT NULL REFERENCES officers (id),
+  created_at          BIGINT NOT NULL,
+  request_json        TEXT NOT NULL,
+  assurance_level     INTEGER NOT NULL CHECK (assurance_level BETWEEN 1 AND 3),
+  approved_by         TEXT REFERENCES officers (id),
+  approved_at         BIGINT,
+  identifier          TEXT REFERENCES persons (identifier),
+  existing_identifier TEXT REFERENCES persons (identifier),
+  rejected_by         TEXT REFERENCES officers (id),
+  rejected_at         BIGINT,
+  rejection_reason    TEXT,
+  updated_at          BIGINT NOT NULL,
+  CHECK (approved_by IS NULL OR approved_by <> created_by),
+  CHECK ((approved_by IS NULL) = (approved_at IS NULL)),
+  CHECK ((rejected_by IS NULL) = (rejected_at IS NULL))
+);
+CREATE INDEX enrolments_status ON enrolments (status, created_at);
+
+CREATE TABLE enrolment_matches (
+  enrolment_id      TEXT NOT NULL REFERENCES enrolments (id),
+  identifier        TEXT NOT NULL REFERENCES persons (identifier),
+  kind              TEXT NOT NULL CHECK (kind IN ('hard', 'possible')),
+  score             DOUBLE PRECISION NOT NULL,
+  reasons           TEXT NOT NULL,
+  resolution        TEXT CHECK (resolution IN ('same', 'different')),
+  resolution_reason TEXT,
+  resolved_by       TEXT REFERENCES officers (id),
+  resolved_at       BIGINT,
+  PRIMARY KEY (enrolment_id, identifier),
+  CHECK ((resolution IS NULL) = (resolved_by IS NULL)),
+  CHECK ((resolution IS NULL) = (resolved_at IS NULL))
+);
+
+CREATE TABLE persons (
+  identifier        TEXT NOT NULL PRIMARY KEY CHECK (length(identifier) = 12),
+  serial            BIGINT NOT NULL UNIQUE CHECK (serial >= 0),
+  given_name        TEXT NOT NULL,
+  surname           TEXT NOT NULL,
+  original_name     TEXT,
+  search_text       TEXT NOT NULL,
+  birth_date        TEXT NOT NULL,
+  nationality       TEXT NOT NULL,
+  samordningsnummer TEXT UNIQUE,
+  case_number       TEXT UNIQUE,
+  personnummer      TEXT UNIQUE,
+  assurance_level   INTEGER NOT NULL CHECK (assurance_level BETWEEN 1 AND 3),
+  enrolment_id      TEXT NOT NULL REFERENCES enrolments (id),
+  created_at        BIGINT NOT NULL,
+  created_by        TEXT NOT NULL REFERENCES officers (id)
+);
+
+CREATE TABLE person_documents (
+  type        TEXT NOT NULL,
+  number_norm TEXT NOT NULL,
+  country     TEXT NOT NULL,
+  identifier  TEXT NOT NULL REFERENCES persons (identifier),
+  PRIMARY KEY (type, number_norm, country)
+);
+CREATE INDEX person_documents_identifier ON person_documents (identifier);
+CREATE INDEX person_documents_number ON person_documents (number_norm);
+
+CREATE TABLE person_name_keys (
+  identifier TEXT NOT NULL REFERENCES persons (identifier),
+  name_key   TEXT NOT NULL,
+  PRIMARY KEY (identifier, name_key)
+);
+CREATE INDEX person_name_keys_key ON person_name_keys (name_key);
+
+CREATE TABLE activation_codes (
+  handle           TEXT NOT NULL PRIMARY KEY,
+  secret_hash      BLOB NOT NULL,
+  identifier       TEXT NOT NULL REFERENCES persons (identifier),
+  enrolment_id     TEXT REFERENCES enrolments (id),
+  created_at       BIGINT NOT NULL,
+  expires_at       BIGINT NOT NULL,
+  failed_attempts  INTEGER NOT NULL DEFAULT 0 CHECK (failed_attempts >= 0),
+  used_at          BIGINT,
+  nonce            BLOB,
+  nonce_expires_at BIGINT,
+  CHECK ((nonce IS NULL) = (nonce_expires_at IS NULL))
+);
+CREATE INDEX activation_codes_identifier ON activation_codes (identifier);
+
+CREATE TABLE credentials (
+  serial            TEXT NOT NULL PRIMARY KEY
+                    CHECK (length(serial) = 32 AND serial = lower(serial)),
+  identifier        TEXT NOT NULL REFERENCES persons (identifier),
+  holder_public_key BLOB NOT NULL UNIQUE,
+  certificate_der   BLOB NOT NULL,
+  assurance_level   INTEGER NOT NULL CHECK (assurance_level BETWEEN 1 AND 3),
+  not_before        BIGINT NOT NULL,
+  not_after         BIGINT NOT NULL,
+  status            TEXT NOT NULL CHECK (status IN ('good', 'suspended', 'revoked')),
+  status_reason     TEXT,
+  status_changed_at BIGINT,
+  created_at        BIGINT NOT NULL,
+  CHECK (not_before < not_after)
+);
+CREATE INDEX credentials_identifier ON credentials (identifier);
+
+CREATE TABLE audit_log (
+  seq         BIGINT NOT NULL PRIMARY KEY CHECK (seq >= 1),
+  at          BIGINT NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  subject     TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  prev_hash   BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  entry_hash  BLOB NOT NULL UNIQUE CHECK (length(entry_hash) = 32)
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, kSchemaV1},
+};
+
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT on `connection`, rolling back on error.
+template <typename F>
+Status InTransaction(Connection& connection, F&& body) {
+  TILLIT_TRY(connection.BeginTransaction(/*immediate=*/true));
+  Status status = body();
+  if (!status.ok()) {
+    connection.RollbackTransaction();
+    return status;
+  }
+  return connection.CommitTransaction();
+}
+
+Error Unsupported(int found) {
+  return MakeError("unsupportedSchema", "the database has schema version " + std::to_string(found) +
+                                            "; this version of Tillit knows up to " +
+                                            std::to_string(LatestSchemaVersion()));
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+Result<int> ReadSchemaVersion(Connection& connection) {
+  TILLIT_TRY_ASSIGN(auto statement,
+                    connection.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  TILLIT_TRY_ASSIGN(const bool row, statement.Step());
+  TILLIT_CHECK(row);  // an aggregate always yields one row
+  return static_cast<int>(statement.ColumnInt64(0));
+}
+
+Result<int> Migrate(Connection& connection, const Clock& clock) {
+  // The list is code; a gap or a reordering is a programmer error.
+  for (size_t i = 0; i < std::size(kMigrations); ++i) {
+    TILLIT_CHECK(kMigrations[i].version == static_cast<int>(i) + 1);
+  }
+  // Schema changes are exactly what must survive a power cut.
+  TILLIT_TRY(connection.SetSynchronous(Synchronous::kFull));
+
+  int version = 0;
+  TILLIT_TRY(InTransaction(connection, [&]() -> Status {
+    TILLIT_TRY(
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                           " version INTEGER NOT NULL PRIMARY KEY,"
+                           " applied_at BIGINT NOT NULL)"));
+    TILLIT_TRY_ASSIGN(version, ReadSchemaVersion(connection));
+    return {};
+  }));
+  if (version > LatestSchemaVersion()) return Unsupported(version);
+
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= version) continue;
+    TILLIT_TRY(InTransaction(connection, [&]() -> Status {
+      // Another process may have applied it since the version was read.
+      TILLIT_TRY_ASSIGN(const int current, ReadSchemaVersion(connection));
+      if (current > LatestSchemaVersion()) return Unsupported(current);
+      if (current >= migration.version) return {};
+      TILLIT_TRY(connection.Execute(migration.sql));
+      TILLIT_TRY_ASSIGN(auto insert,
+                        connection.Prepare(
+                            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)"));
+      insert.BindInt64(1, migration.version);
+      insert.BindInt64(2, clock.NowUnixSeconds());
+      TILLIT_TRY(insert.Run());
+      return {};
+    }));
+  }
+  TILLIT_TRY_ASSIGN(version, ReadSchemaVersion(connection));
+  return version;
+}
+
+}  // namespace tillit::server::storage::sqlite
