@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3
   libcpprest-dev libboost-dev libboost-system-dev libzxing-dev
-  doctest-dev libbenchmark-dev jq
+  doctest-dev libbenchmark-dev jq curl
 )
 
 missing=()
