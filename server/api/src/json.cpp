@@ -24,8 +24,11 @@ struct CodeStatus {
 };
 // The table documented at HttpStatusFor in json.h. Error codes are part of the API
 // contract (clients match on them): DO NOT CHANGE an existing entry.
-constexpr std::array<CodeStatus, 12> kStatusTable{{
+constexpr std::array<CodeStatus, 22> kStatusTable{{
     {"invalidParameters", 400},
+    {"expiredEvidence", 400},
+    {"invalidCode", 400},
+    {"codeExpired", 400},
     {"unauthorized", 401},
     {"forbidden", 403},
     {"notFound", 404},
@@ -37,6 +40,14 @@ constexpr std::array<CodeStatus, 12> kStatusTable{{
     {"tooManyRequests", 429},
     {"internalError", 500},
     {"serviceUnavailable", 503},
+    // docs/desk-api.md: the desk workflow's refusals, and storage that cannot write.
+    {"sameOfficer", 409},
+    {"approvalRequired", 409},
+    {"unresolvedMatches", 409},
+    {"invalidTransition", 409},
+    {"duplicate", 409},
+    {"storageFull", 503},
+    {"storageUnavailable", 503},
 }};
 
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }

@@ -31,6 +31,12 @@ namespace tillit::server::api {
 //   notFound              404    unsupportedMediaType   415
 //   methodNotAllowed      405    tooManyRequests        429
 //   serviceUnavailable    503    internalError          500
+// and the desk API's codes (docs/desk-api.md):
+//   expiredEvidence       400    sameOfficer            409
+//   invalidCode           400    approvalRequired       409
+//   codeExpired           400    unresolvedMatches      409
+//   storageFull           503    invalidTransition      409
+//   storageUnavailable    503    duplicate              409
 // Any other code is 500 and is reported to the client as internalError (see ErrorResponse).
 int HttpStatusFor(const Error& error);
 

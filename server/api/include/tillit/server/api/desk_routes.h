@@ -1,0 +1,36 @@
+// The desk API (/desk/v1/*, docs/desk-api.md §Desk): HTTP and JSON mapped to
+// tillit::service::EnrolmentService. Every route authenticates the officer's bearer token
+// first (401 unauthorized when missing, wrong or revoked), then reads the body strictly
+// (JsonObjectReader with RejectUnknownFields), then calls one service method.
+//
+// Thread safety: the handlers are thread-safe; the services must outlive the router.
+#pragma once
+
+#include <string>
+
+#include "tillit/server/api/router.h"
+#include "tillit/service/accounts.h"
+#include "tillit/service/activation_service.h"
+#include "tillit/service/enrolment_service.h"
+#include "tillit/service/issuer_keys.h"
+
+namespace tillit::server::api {
+
+// What the desk and device routes call. Not owned.
+struct IssuerServices {
+  service::AccountService* accounts = nullptr;
+  service::EnrolmentService* enrolments = nullptr;
+  service::ActivationService* activations = nullptr;
+  const service::IssuerKeys* keys = nullptr;
+  // The server's address as devices reach it, e.g. "http://127.0.0.1:8080"; written into
+  // the activation QR text (tillit-activate:v1:<CODE>:<URL>).
+  std::string public_url;
+};
+
+// Adds every /desk/v1/ route to `router`.
+void AddDeskRoutes(Router& router, const IssuerServices& services);
+
+// RFC 3339 UTC with a 'Z', e.g. "2025-06-01T10:15:00Z": how the API writes times.
+std::string FormatTime(int64_t unix_seconds);
+
+}  // namespace tillit::server::api

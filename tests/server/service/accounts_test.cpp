@@ -1,0 +1,87 @@
+// IssuerKeys (files, permissions, reload) and AccountService (tokens stored hashed).
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "service_fixture.h"
+#include "tillit/credential/certificate.h"
+
+namespace tillit::service::testing {
+namespace {
+
+int Mode(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<int>(st.st_mode & 0777);
+}
+
+TEST_CASE_FIXTURE(ServiceFixture, "issuer keys are private files that survive a restart") {
+  CHECK(Mode(dir_) == 0700);
+  for (const char* name : {"ca.key", "ca.pem", "identifier.key", "pepper.key"}) {
+    CAPTURE(name);
+    CHECK(Mode(dir_ + "/" + name) == 0600);
+  }
+  auto ca = credential::VerifyCaCertificate(keys_->ca_certificate_der(), kNow);
+  REQUIRE(ca.ok());
+  CHECK(ca->not_after() - kNow > int64_t{9} * 365 * 86400);
+
+  auto reloaded = IssuerKeys::LoadOrCreate(dir_, clock_);
+  REQUIRE(reloaded.ok());
+  CHECK(reloaded->ca_certificate_der() == keys_->ca_certificate_der());
+  CHECK(reloaded->HashSecret(SecretKind::kOfficerToken, "t") ==
+        keys_->HashSecret(SecretKind::kOfficerToken, "t"));
+  CHECK(reloaded->HashSecret(SecretKind::kOfficerToken, "t") !=
+        reloaded->HashSecret(SecretKind::kRelyingPartyKey, "t"));
+
+  // A truncated key file is refused, not replaced.
+  { std::ofstream(dir_ + "/pepper.key", std::ios::trunc) << "short"; }
+  auto broken = IssuerKeys::LoadOrCreate(dir_, clock_);
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.error().code == "internalError");
+}
+
+TEST_CASE_FIXTURE(ServiceFixture, "officer tokens authenticate and are stored only hashed") {
+  auto created = accounts_->AddOfficer("Eva Lind", "Skatteverket", "officer");
+  REQUIRE(created.ok());
+  CHECK(created->token.size() == 43);
+  auto officer = accounts_->AuthenticateOfficer(created->token);
+  REQUIRE(officer.ok());
+  CHECK(officer->id == created->officer_id);
+  CHECK(officer->name == "Eva Lind");
+
+  for (std::string bad : {std::string(), std::string("x"), created->token + "x",
+                          std::string(500, 'a')}) {
+    auto r = accounts_->AuthenticateOfficer(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "unauthorized");
+  }
+  auto revoked = store_->Write(server::storage::Durability::kDurable,
+                               [&](server::storage::Transaction& tx) {
+                                 return store_->officers().Revoke(tx, created->officer_id, kNow);
+                               });
+  REQUIRE(revoked.ok());
+  auto after = accounts_->AuthenticateOfficer(created->token);
+  REQUIRE_FALSE(after.ok());
+  CHECK(after.error().code == "unauthorized");
+
+  CHECK_FALSE(accounts_->AddOfficer("X", "Y", "admin").ok());
+  CHECK_FALSE(accounts_->AddOfficer("", "Y", "officer").ok());
+
+  auto rp = accounts_->AddRelyingParty("Exempelkommun");
+  REQUIRE(rp.ok());
+  CHECK(rp->api_key.size() == 43);
+
+  // Neither secret appears in the database file.
+  store_.reset();
+  std::ifstream db(DatabasePath(dir_), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  std::ifstream wal(DatabasePath(dir_) + "-wal", std::ios::binary);
+  bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
+  CHECK(bytes.find(created->token) == std::string::npos);
+  CHECK(bytes.find(rp->api_key) == std::string::npos);
+}
+
+}  // namespace
+}  // namespace tillit::service::testing

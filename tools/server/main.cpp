@@ -1,0 +1,291 @@
+// tillit-server: runs the issuer (`serve`) and the operator's commands (`admin`) on a data
+// directory. The interface is tested from outside (docs/operations.md); keep it exact:
+//   tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]
+//   tillit-server admin --data DIR add-officer --name NAME --organisation ORG --role ROLE
+//   tillit-server admin --data DIR add-rp --name NAME
+// Usage errors exit 2 with a message on stderr; runtime errors exit 1.
+#include <cpprest/json.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tillit/ports.h"
+#include "tillit/server/api/desk_routes.h"
+#include "tillit/server/api/device_routes.h"
+#include "tillit/server/api/http_server.h"
+#include "tillit/server/api/json.h"
+#include "tillit/server/api/router.h"
+#include "tillit/service/accounts.h"
+#include "tillit/service/activation_service.h"
+#include "tillit/service/enrolment_service.h"
+#include "tillit/service/issuer_keys.h"
+#include "tillit/storage/sqlite_store.h"
+
+namespace {
+
+using namespace tillit;
+
+constexpr const char* kUsage =
+    "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]\n"
+    "       tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
+    "--role officer|supervisor\n"
+    "       tillit-server admin --data DIR add-rp --name NAME\n";
+constexpr const char* kServeUsage =
+    "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]\n"
+    "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
+    "  --listen      address to listen on (default $TILLIT_LISTEN or 127.0.0.1:8080);\n"
+    "                port 0 picks a free port. Prints 'listening on http://HOST:PORT'.\n"
+    "  --public-url  the URL devices use to reach the server (default http://HOST:PORT)\n"
+    "  Stops cleanly on SIGINT or SIGTERM.\n";
+constexpr const char* kAdminUsage =
+    "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
+    "--role officer|supervisor\n"
+    "       tillit-server admin --data DIR add-rp --name NAME\n"
+    "  Prints one JSON object; the token or API key is shown only this once.\n";
+constexpr const char* kAddOfficerUsage =
+    "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
+    "--role officer|supervisor\n"
+    "  Prints {\"officerId\": ..., \"token\": ...}.\n";
+constexpr const char* kAddRpUsage =
+    "usage: tillit-server admin --data DIR add-rp --name NAME\n"
+    "  Prints {\"rpId\": ..., \"apiKey\": ...}.\n";
+
+int UsageError(const std::string& message, const char* usage) {
+  std::cerr << "tillit-server: " << message << "\n" << usage;
+  return 2;
+}
+
+int RuntimeError(const Error& error) {
+  std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
+  return 1;
+}
+
+// --flag VALUE options; returns an error message for anything else.
+struct Options {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> positional;
+  bool help = false;
+};
+
+std::optional<std::string> ParseOptions(const std::vector<std::string>& args, size_t from,
+                                        const std::vector<std::string>& allowed,
+                                        size_t max_positional, Options& out) {
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (a.rfind("--", 0) == 0) {
+      bool known = false;
+      for (const auto& name : allowed) known = known || name == a;
+      if (!known) return "unknown option " + a;
+      if (i + 1 >= args.size()) return a + " needs a value";
+      if (out.values.count(a)) return a + " given twice";
+      out.values[a] = args[++i];
+      continue;
+    }
+    if (out.positional.size() >= max_positional) return "unexpected argument " + a;
+    out.positional.push_back(a);
+  }
+  return std::nullopt;
+}
+
+struct Issuer {
+  SystemClock clock;
+  std::unique_ptr<service::IssuerKeys> keys;
+  std::unique_ptr<server::storage::Store> store;
+};
+
+Result<std::unique_ptr<Issuer>> OpenIssuer(const std::string& data_dir) {
+  auto issuer = std::make_unique<Issuer>();
+  TILLIT_TRY_ASSIGN(auto keys, service::IssuerKeys::LoadOrCreate(data_dir, issuer->clock));
+  issuer->keys = std::make_unique<service::IssuerKeys>(std::move(keys));
+  TILLIT_TRY_ASSIGN(issuer->store, server::storage::OpenSqliteStore(
+                                       {.path = service::DatabasePath(data_dir),
+                                        .clock = &issuer->clock}));
+  return issuer;
+}
+
+// "HOST:PORT" or "[IPv6]:PORT".
+bool ParseListen(const std::string& text, std::string& host, uint16_t& port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string digits = text.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  unsigned long value = std::stoul(digits);
+  if (value > 65535) return false;
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+int Serve(const std::vector<std::string>& args) {
+  Options options;
+  if (auto error = ParseOptions(args, 2, {"--data", "--listen", "--public-url"}, 0, options)) {
+    return UsageError(*error, kServeUsage);
+  }
+  if (options.help) {
+    std::cout << kServeUsage;
+    return 0;
+  }
+  if (!options.values.count("--data")) return UsageError("--data is required", kServeUsage);
+  std::string listen = "127.0.0.1:8080";
+  if (const char* env = std::getenv("TILLIT_LISTEN"); env && *env) listen = env;
+  if (options.values.count("--listen")) listen = options.values["--listen"];
+  server::api::HttpServerOptions http;
+  if (!ParseListen(listen, http.host, http.port)) {
+    return UsageError("--listen must be HOST:PORT", kServeUsage);
+  }
+
+  // Block the stop signals before any thread starts, so every thread inherits the mask
+  // and only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto issuer = OpenIssuer(options.values["--data"]);
+  if (!issuer.ok()) return RuntimeError(issuer.error());
+  Issuer& is = **issuer;
+  service::AccountService accounts(*is.store, is.clock, *is.keys);
+  service::EnrolmentService enrolments(*is.store, is.clock, *is.keys);
+  service::ActivationService activations(*is.store, is.clock, *is.keys);
+  server::api::IssuerServices services{.accounts = &accounts,
+                                       .enrolments = &enrolments,
+                                       .activations = &activations,
+                                       .keys = is.keys.get(),
+                                       .public_url = ""};
+
+  // The activation QR carries the server's URL, which needs the bound port (--listen may
+  // say port 0). A Router must be complete before it serves, so the server starts with
+  // a gate that answers 503 until the routes are added and then published.
+  auto router = std::make_shared<server::api::Router>();
+  http.threads = 0;  // one worker per core
+  http.max_body_bytes = 64 * 1024;
+  std::atomic<bool> ready{false};
+  server::api::Handler gate = [router, &ready](server::api::HttpRequest& request) {
+    if (!ready.load(std::memory_order_acquire)) {
+      return server::api::ErrorResponse(503, "serviceUnavailable", "starting");
+    }
+    return router->Dispatch(request);
+  };
+  auto started = server::api::HttpServer::Start(http, gate);
+  if (!started.ok()) return RuntimeError(started.error());
+  auto& server = *started;
+  std::string host = server->host();
+  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::string url = "http://" + shown_host + ":" + std::to_string(server->port());
+  services.public_url =
+      options.values.count("--public-url") ? options.values["--public-url"] : url;
+  server::api::AddDeskRoutes(*router, services);
+  server::api::AddDeviceRoutes(*router, services);
+  ready.store(true, std::memory_order_release);
+
+  std::printf("listening on %s\n", url.c_str());
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  std::fprintf(stderr, "tillit-server: signal %d, stopping\n", received);
+  server->Stop();
+  return 0;
+}
+
+void PrintJson(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  web::json::value v = web::json::value::object();
+  for (const auto& [k, s] : fields) v[k] = web::json::value::string(s);
+  std::cout << v.serialize() << "\n";
+  std::cout.flush();
+}
+
+int Admin(const std::vector<std::string>& args) {
+  Options options;
+  if (auto error = ParseOptions(args, 2, {"--data", "--name", "--organisation", "--role"}, 1,
+                                options)) {
+    return UsageError(*error, kAdminUsage);
+  }
+  std::string command = options.positional.empty() ? "" : options.positional[0];
+  const char* usage = command == "add-officer" ? kAddOfficerUsage
+                      : command == "add-rp"    ? kAddRpUsage
+                                               : kAdminUsage;
+  if (options.help) {
+    std::cout << usage;
+    return 0;
+  }
+  if (command.empty()) return UsageError("missing command", kAdminUsage);
+  if (command != "add-officer" && command != "add-rp") {
+    return UsageError("unknown command " + command, kAdminUsage);
+  }
+  if (!options.values.count("--data")) return UsageError("--data is required", usage);
+  if (!options.values.count("--name")) return UsageError("--name is required", usage);
+  if (command == "add-officer") {
+    if (!options.values.count("--organisation")) {
+      return UsageError("--organisation is required", usage);
+    }
+    if (!options.values.count("--role")) return UsageError("--role is required", usage);
+    const std::string& role = options.values["--role"];
+    if (role != "officer" && role != "supervisor") {
+      return UsageError("--role must be officer or supervisor", usage);
+    }
+  } else if (options.values.count("--organisation") || options.values.count("--role")) {
+    return UsageError("add-rp takes only --name", usage);
+  }
+
+  auto issuer = OpenIssuer(options.values["--data"]);
+  if (!issuer.ok()) return RuntimeError(issuer.error());
+  Issuer& is = **issuer;
+  service::AccountService accounts(*is.store, is.clock, *is.keys);
+  if (command == "add-officer") {
+    auto created = accounts.AddOfficer(options.values["--name"], options.values["--organisation"],
+                                       options.values["--role"]);
+    if (!created.ok()) {
+      if (created.error().code == "invalidParameters") {
+        return UsageError(created.error().message, usage);
+      }
+      return RuntimeError(created.error());
+    }
+    PrintJson({{"officerId", created->officer_id}, {"token", created->token}});
+    return 0;
+  }
+  auto created = accounts.AddRelyingParty(options.values["--name"]);
+  if (!created.ok()) {
+    if (created.error().code == "invalidParameters") return UsageError(created.error().message, usage);
+    return RuntimeError(created.error());
+  }
+  PrintJson({{"rpId", created->rp_id}, {"apiKey", created->api_key}});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Everything this process creates (the database, its WAL, key files) is the issuer's
+  // alone.
+  umask(077);
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() < 2) return UsageError("missing command", kUsage);
+  if (args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args[1] == "serve") return Serve(args);
+  if (args[1] == "admin") return Admin(args);
+  return UsageError("unknown command " + args[1], kUsage);
+}
