@@ -1,8 +1,33 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the project's main job. Today that is
-# tillit-demo, a demonstration of the core library with fresh keys; the issuer server
-# (tillit-server) takes its place once it exists.
+# Installs what is missing, builds, and starts the issuer server (tillit-server) on embedded
+# SQLite. First start creates the data directory (database, issuer CA, keys) and a demo
+# officer whose token is printed once; later starts reuse them.
+#   TILLIT_DATA   data directory (default: var/ in the checkout, ignored by git)
+#   TILLIT_LISTEN address to listen on (default 127.0.0.1:8080)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$("$root/tools/setup.sh")
-exec "$build/bin/tillit-demo" "$@"
+data=${TILLIT_DATA:-$root/var}
+listen=${TILLIT_LISTEN:-127.0.0.1:8080}
+server=$build/bin/tillit-server
+
+if [[ ! -f $data/demo-officer.json ]]; then
+  mkdir -p "$data" && chmod 700 "$data"
+  # The token is shown once and stored only hashed in the database; keep this copy only
+  # on a demo machine.
+  (umask 077; "$server" admin --data "$data" add-officer --name "Demo Officer" \
+    --organisation "Tillit demo desk" --role supervisor > "$data/demo-officer.json")
+  echo "created demo officer (token saved in $data/demo-officer.json)"
+fi
+token=$(sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' "$data/demo-officer.json")
+
+cat <<MSG
+Tillit issuer server
+  data directory   $data
+  desk API         http://$listen/desk/v1/   (docs/desk-api.md)
+  issuer CA        http://$listen/.well-known/tillit-ca.pem
+  demo officer     tillit-desk --server http://$listen --token $token search Amal
+  programs         $build/bin/ (tillit-desk, tillit-device, tillit-id)
+Stop with Ctrl-C.
+MSG
+exec "$server" serve --data "$data" --listen "$listen"
