@@ -1,0 +1,115 @@
+// The device's activation input parsing, proof-of-possession bytes and wallet file.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tillit/crypto/ed25519.h"
+#include "tillit/crypto/hash.h"
+#include "tillit/crypto/random.h"
+#include "tillit/platform/activation_code.h"
+#include "tillit/platform/wallet.h"
+
+using namespace tillit;
+namespace fs = std::filesystem;
+
+TEST_CASE("activation code: canonical form accepts what people type") {
+  CHECK(*platform::CanonicalActivationCode("K7F2-9XAM-C4P8-RT3N") == "K7F29XAMC4P8RT3N");
+  CHECK(*platform::CanonicalActivationCode("k7f2 9xam c4p8 rt3n") == "K7F29XAMC4P8RT3N");
+}
+
+TEST_CASE("activation code: rejects bad input with invalidCode") {
+  for (auto bad : {"", "K7F2-9XAM-C4P8-RT3", "K7F2-9XAM-C4P8-RT3NX", "K7F2-9XAM-C4P8-RT3O",
+                   "K7F2_9XAM_C4P8_RT3N", "K7F2-9XAM-C4P8-RT3\xc3\xa5", "----------------"}) {
+    INFO(bad);
+    auto r = platform::CanonicalActivationCode(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "invalidCode");
+  }
+}
+
+TEST_CASE("activation QR text carries code and server") {
+  auto r = platform::ParseActivationInput("tillit-activate:v1:K7F2-9XAM-C4P8-RT3N:http://127.0.0.1:8080");
+  REQUIRE(r.ok());
+  CHECK(r->code == "K7F29XAMC4P8RT3N");
+  CHECK(*r->server == "http://127.0.0.1:8080");
+  auto bare = platform::ParseActivationInput("K7F29XAMC4P8RT3N");
+  REQUIRE(bare.ok());
+  CHECK_FALSE(bare->server.has_value());
+  for (auto bad : {"tillit-activate:v1:K7F29XAMC4P8RT3N", "tillit-activate:v1:K7F29XAMC4P8RT3N:ftp://x",
+                   "tillit-activate:v2:K7F29XAMC4P8RT3N:http://x", "tillit-activate:v1::http://x"}) {
+    INFO(bad);
+    CHECK_FALSE(platform::ParseActivationInput(bad).ok());
+  }
+}
+
+TEST_CASE("proof-of-possession bytes follow docs/desk-api.md exactly") {
+  const Bytes nonce(32, 0x11), key(32, 0x22);
+  auto bytes = platform::ActivationSignedBytes(nonce, "K7F29XAMC4P8RT3N", key);
+  REQUIRE(bytes.ok());
+  const std::string context = "tillit-activation-v1";
+  REQUIRE(bytes->size() == context.size() + 1 + 32 + 32 + 32);
+  CHECK(AsString(ByteView(*bytes).first(context.size())) == context);
+  CHECK((*bytes)[context.size()] == 0);
+  const auto hash = crypto::Sha256(AsBytes("K7F29XAMC4P8RT3N"));
+  CHECK(std::equal(hash.begin(), hash.end(), bytes->begin() + context.size() + 33));
+  CHECK(Bytes(bytes->end() - 32, bytes->end()) == key);
+  CHECK_FALSE(platform::ActivationSignedBytes(Bytes(31), "K7F29XAMC4P8RT3N", key).ok());
+  CHECK_FALSE(platform::ActivationSignedBytes(nonce, "K7F29XAMC4P8RT3N", Bytes(33)).ok());
+}
+
+namespace {
+struct TempDir {
+  fs::path path = fs::temp_directory_path() /
+                  ("tillit-device-test-" + HexEncode(crypto::RandomBytes(8)));
+  ~TempDir() { fs::remove_all(path); }
+};
+}  // namespace
+
+TEST_CASE("wallet: round trip, private file, damaged file refused and left alone") {
+  TempDir dir;
+  REQUIRE(platform::PrepareDeviceHome(dir.path).ok());
+  struct stat st{};
+  REQUIRE(::stat(dir.path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  auto none = platform::LoadWallet(dir.path);
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+
+  platform::WalletEntry entry{"http://127.0.0.1:8080", Bytes{1, 2, 3}, Bytes{4, 5}, 1700000000};
+  REQUIRE(platform::SaveWallet(dir.path, entry).ok());
+  REQUIRE(::stat((dir.path / "wallet.json").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto loaded = platform::LoadWallet(dir.path);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->has_value());
+  CHECK((*loaded)->server == entry.server);
+  CHECK((*loaded)->certificate_der == entry.certificate_der);
+  CHECK((*loaded)->ca_certificate_der == entry.ca_certificate_der);
+  CHECK((*loaded)->activated_at == entry.activated_at);
+  // Garbage bytes are not a certificate: verification must refuse them.
+  CHECK_FALSE(platform::VerifyWalletEntry(**loaded, 1700000000).ok());
+
+  for (const std::string& damaged : {std::string("{"), std::string("[]"),
+                                    std::string("{\"version\":2}"),
+                                    std::string("{\"version\":1,\"server\":\"x\",\"certificate\":\"@@\",\"caCertificate\":\"AA==\"}")}) {
+    INFO(damaged);
+    { std::ofstream(dir.path / "wallet.json", std::ios::trunc) << damaged; }
+    auto r = platform::LoadWallet(dir.path);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "walletCorrupt");
+  }
+  REQUIRE(platform::RemoveWallet(dir.path).ok());
+  CHECK_FALSE(fs::exists(dir.path / "wallet.json"));
+}
+
+TEST_CASE("wallet: a shared home directory is refused") {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  fs::permissions(dir.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  auto r = platform::PrepareDeviceHome(dir.path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "insecurePermissions");
+}
