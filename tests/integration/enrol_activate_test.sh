@@ -151,4 +151,35 @@ stop_server
 start_server
 out=$(desk_a search Hassan)
 expect "$out" "[.results[] | select(.identifier == \"$id1\")] | length == 1" "after restart the person is still there"
+
+# 8. A revoked officer's token stops working at once, on the running server.
+out=$("$bin/tillit-server" admin --data "$work/data" revoke-officer --officer-id "$(jq -r .officerId <<<"$a")")
+expect "$out" '.status == "revoked"' "revoke-officer"
+set +e; out=$(desk_a search Hassan); rc=$?; set -e
+[[ $rc -ne 0 ]] && jq -e '.errorCode == "unauthorized"' <<<"$out" >/dev/null || fail "revoked token still works: $out"
+ok "a revoked officer token is refused"
+out=$(desk_b search Hassan)
+expect "$out" '.results | length >= 1' "other officers keep working"
+set +e; "$bin/tillit-server" admin --data "$work/data" revoke-officer --officer-id off_nosuchofficer >/dev/null 2>&1; rc=$?; set -e
+[[ $rc -ne 0 ]] || fail "revoking an unknown officer succeeded"
+ok "revoking an unknown officer fails"
+
+# 9. Concurrent enrolments and issues over HTTP never give two people one identifier.
+given=(Anna Beata Cecilia Dagmar Ebba Frida Greta Hedda Ida Jonna Karin Lova)
+family=(Lind Berg Holm Ek Strand Dahl Sund Falk Wik Nyberg Sjoberg Lund)
+pids=()
+for i in $(seq 1 12); do
+  (
+    o=$(desk_b enrol --given-name "${given[i-1]}" --surname "${family[i-1]}" --birth-date "$((1960 + i))-01-01" \
+      --nationality SWE --evidence "passport:C${i}00${i}:SWE:$expiry" --check chip-read --check face-to-photo)
+    desk_b issue "$(jq -r .enrolmentId <<<"$o")" | jq -r .identifier > "$work/conc.$i"
+  ) &
+  pids+=($!)
+done
+wait "${pids[@]}"  # not a bare wait: the server is a background job of this shell too
+ids=$(cat "$work"/conc.* | sort)
+[[ $(wc -l <<<"$ids") -eq 12 ]] || fail "not every concurrent issue answered: $ids"
+[[ -z $(uniq -d <<<"$ids") ]] || fail "duplicate identifiers under concurrency: $ids"
+for id in $ids; do "$bin/tillit-id" check "$id" >/dev/null || fail "invalid identifier $id"; done
+ok "12 concurrent enrolments get 12 distinct valid identifiers"
 echo "$passed passed, 0 failed"

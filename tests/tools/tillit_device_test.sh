@@ -32,4 +32,23 @@ run --home "$work/h" activate --code "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:htt
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidParameters"' <<<"$out" >/dev/null || fail "QR/server mismatch: $out"; ok
 run --home "$work/h" change-pin --pin 482915 --new-pin 739164 </dev/null
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "notActivated"' <<<"$out" >/dev/null || fail "change-pin before activation: $out"; ok
+for sub in activate show change-pin; do
+  run "$sub" --help; [[ $rc -eq 0 ]] && grep -q "$sub" <<<"$out" || fail "$sub --help"; ok
+done
+if command -v setsid >/dev/null; then
+  # No controlling terminal and no --pin: refuse rather than read the PIN from stdin.
+  set +e; out=$(setsid -w "$dev" --home "$work/h" activate --server http://127.0.0.1:9 --code "ABCD-EFGH-JKLM-NPRS" </dev/null 2>"$work/err"); rc=$?; set -e
+  [[ $rc -eq 1 ]] && jq -e '.errorCode == "pinRequired"' <<<"$out" >/dev/null || fail "no terminal: $out"; ok
+fi
+# A wallet whose key is gone (what 5 wrong PINs leave) is not an activated device: activate
+# goes ahead (here: to the unreachable issuer) instead of answering alreadyActivated.
+printf '{"version":1,"server":"http://127.0.0.1:9","certificate":"AAAA","caCertificate":"AAAA","activatedAt":0}\n' >"$work/h/wallet.json"
+chmod 600 "$work/h/wallet.json"
+run --home "$work/h" activate --server http://127.0.0.1:9 --code "ABCD-EFGH-JKLM-NPRS" --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "networkError"' <<<"$out" >/dev/null || fail "stale wallet blocks activation: $out"; ok
+run --home "$work/h" show
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidCertificate"' <<<"$out" >/dev/null || fail "show with a bad certificate: $out"; ok
+echo '{"version":1' >"$work/h/wallet.json"
+run --home "$work/h" show
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "walletCorrupt"' <<<"$out" >/dev/null || fail "show with a damaged wallet: $out"; ok
 echo "$passed passed, 0 failed"

@@ -140,7 +140,12 @@ int Activate(const fs::path& home, const std::map<std::string, std::string>& opt
   }
   auto existing = platform::LoadWallet(home);
   if (!existing.ok()) return Fail(existing.error());
-  if (existing->has_value()) {
+  auto store = platform::FileKeyStore::Open(home / "keystore", KdfParams());
+  if (!store.ok()) return Fail(store.error());
+  // Activated means both halves: a certificate and the key it certifies. A wallet whose key
+  // was destroyed (5 wrong PINs: "activate the eID again") is stale and gets replaced; a key
+  // without a wallet is what a crash mid-activation leaves, and nothing can ever use it.
+  if (existing->has_value() && (*store)->HasKey()) {
     return Fail(MakeError("alreadyActivated", "this device already holds an eID"));
   }
   auto pin = PinFrom(opts, "--pin", "Choose a PIN (at least 6 digits): ");
@@ -150,10 +155,8 @@ int Activate(const fs::path& home, const std::map<std::string, std::string>& opt
 
   auto client = platform::IssuerClient::Create(server);
   if (!client.ok()) return Fail(client.error());
-  auto store = platform::FileKeyStore::Open(home / "keystore", KdfParams());
-  if (!store.ok()) return Fail(store.error());
   if ((*store)->HasKey()) {
-    return Fail(MakeError("alreadyActivated", "this device already holds a key"));
+    if (auto destroyed = (*store)->Destroy(); !destroyed.ok()) return Fail(destroyed.error());
   }
   auto challenge = (*client)->Challenge(input->code);
   if (!challenge.ok()) return Fail(challenge.error());
@@ -204,6 +207,19 @@ int Show(const fs::path& home) {
   // holds even after expiry; login checks status and time at the issuer.
   auto verified = platform::VerifyWalletEntry(entry, entry.activated_at);
   if (!verified.ok()) return Fail(verified.error());
+  // A certificate without its key is no eID: say so instead of showing it as usable.
+  auto store = platform::FileKeyStore::Open(home / "keystore", KdfParams());
+  if (!store.ok()) return Fail(store.error());
+  auto key = (*store)->PublicKey();
+  if (!key.ok()) {
+    if (key.error().code == "noKey") {
+      return Fail(MakeError("notActivated", "this device holds no key; run activate"));
+    }
+    return Fail(key.error());  // pinLocked: destroyed after too many wrong PINs
+  }
+  if (!(*key == verified->holder_key())) {
+    return Fail(MakeError("walletCorrupt", "wallet.json certifies another key than the stored one"));
+  }
   value v = value::object();
   v["identifier"] = value::string(verified->identifier().ToString());
   v["givenName"] = value::string(verified->given_name());
@@ -307,5 +323,8 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "tillit-device: " << e.message << "\n\n" << kUsage;
     return 2;
+  } catch (const std::exception& e) {
+    // Library exceptions (JSON, allocation) still answer with the one JSON error object.
+    return Fail(MakeError("internalError", e.what()));
   }
 }

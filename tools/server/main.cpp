@@ -38,7 +38,8 @@ constexpr const char* kUsage =
     "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]\n"
     "       tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
-    "       tillit-server admin --data DIR add-rp --name NAME\n";
+    "       tillit-server admin --data DIR add-rp --name NAME\n"
+    "       tillit-server admin --data DIR revoke-officer --officer-id ID\n";
 constexpr const char* kServeUsage =
     "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]\n"
     "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
@@ -50,11 +51,15 @@ constexpr const char* kAdminUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
     "       tillit-server admin --data DIR add-rp --name NAME\n"
-    "  Prints one JSON object; the token or API key is shown only this once.\n";
+    "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
+    "  Prints one JSON object; a token or API key is shown only this once.\n";
 constexpr const char* kAddOfficerUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
     "  Prints {\"officerId\": ..., \"token\": ...}.\n";
+constexpr const char* kRevokeOfficerUsage =
+    "usage: tillit-server admin --data DIR revoke-officer --officer-id ID\n"
+    "  The officer's token stops working at once. Prints {\"officerId\": ..., \"status\": \"revoked\"}.\n";
 constexpr const char* kAddRpUsage =
     "usage: tillit-server admin --data DIR add-rp --name NAME\n"
     "  Prints {\"rpId\": ..., \"apiKey\": ...}.\n";
@@ -217,23 +222,39 @@ void PrintJson(std::initializer_list<std::pair<const char*, std::string>> fields
 
 int Admin(const std::vector<std::string>& args) {
   Options options;
-  if (auto error = ParseOptions(args, 2, {"--data", "--name", "--organisation", "--role"}, 1,
+  if (auto error = ParseOptions(args, 2,
+                               {"--data", "--name", "--organisation", "--role", "--officer-id"}, 1,
                                 options)) {
     return UsageError(*error, kAdminUsage);
   }
   std::string command = options.positional.empty() ? "" : options.positional[0];
-  const char* usage = command == "add-officer" ? kAddOfficerUsage
-                      : command == "add-rp"    ? kAddRpUsage
-                                               : kAdminUsage;
+  const char* usage = command == "add-officer"      ? kAddOfficerUsage
+                      : command == "add-rp"         ? kAddRpUsage
+                      : command == "revoke-officer" ? kRevokeOfficerUsage
+                                                    : kAdminUsage;
   if (options.help) {
     std::cout << usage;
     return 0;
   }
   if (command.empty()) return UsageError("missing command", kAdminUsage);
-  if (command != "add-officer" && command != "add-rp") {
+  if (command != "add-officer" && command != "add-rp" && command != "revoke-officer") {
     return UsageError("unknown command " + command, kAdminUsage);
   }
   if (!options.values.count("--data")) return UsageError("--data is required", usage);
+  if (command == "revoke-officer") {
+    if (!options.values.count("--officer-id") || options.values.size() != 2) {
+      return UsageError("revoke-officer takes --officer-id ID", usage);
+    }
+    auto issuer = OpenIssuer(options.values["--data"]);
+    if (!issuer.ok()) return RuntimeError(issuer.error());
+    service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
+    if (auto revoked = accounts.RevokeOfficer(options.values["--officer-id"]); !revoked.ok()) {
+      return RuntimeError(revoked.error());
+    }
+    PrintJson({{"officerId", options.values["--officer-id"]}, {"status", "revoked"}});
+    return 0;
+  }
+  if (options.values.count("--officer-id")) return UsageError("--officer-id applies to revoke-officer", usage);
   if (!options.values.count("--name")) return UsageError("--name is required", usage);
   if (command == "add-officer") {
     if (!options.values.count("--organisation")) {

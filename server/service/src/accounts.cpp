@@ -75,6 +75,18 @@ Result<NewOfficer> AccountService::AddOfficer(std::string_view name,
   return created;
 }
 
+Status AccountService::RevokeOfficer(std::string_view officer_id) {
+  const int64_t now = clock_.NowUnixSeconds();
+  return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+    TILLIT_TRY(store_.officers().Revoke(tx, officer_id, now));
+    auto appended = store_.audit().Append(
+        tx, {.at = now, .actor = "admin", .action = "officerRevoked",
+             .subject = std::string(officer_id), .detail_json = "{}"});
+    if (!appended.ok()) return std::move(appended).error();
+    return {};
+  });
+}
+
 Result<NewRelyingParty> AccountService::AddRelyingParty(std::string_view name) {
   TILLIT_TRY(CheckText("name", name));
   NewRelyingParty created{.rp_id = GenerateId("rp_"), .api_key = GenerateToken()};

@@ -49,6 +49,10 @@ class AccountService {
   // Errors: "invalidParameters", storage errors.
   Result<NewRelyingParty> AddRelyingParty(std::string_view name);
 
+  // Revokes an officer: their token stops working at once (every desk request checks it).
+  // Revoking twice keeps the first time. Errors: "notFound", storage errors.
+  Status RevokeOfficer(std::string_view officer_id);
+
   // The active officer holding `token`. Errors: "unauthorized" for an empty, unknown or
   // revoked token (one code for all, so a caller learns nothing about which), storage
   // errors.
