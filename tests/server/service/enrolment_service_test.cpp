@@ -270,7 +270,8 @@ TEST_CASE_FIXTURE(ServiceFixture, "a bad signature or stale nonce is refused and
   REQUIRE_FALSE(wrong_key.ok());
   CHECK(wrong_key.error().code == "invalidParameters");
   // A flipped bit.
-  Bytes sig(device.Sign(message).bytes().begin(), device.Sign(message).bytes().end());
+  const crypto::Signature good = device.Sign(message);
+  Bytes sig(good.bytes().begin(), good.bytes().end());
   sig[10] ^= 1;
   auto flipped = activations_->Complete(issued.activation_code, challenge->nonce,
                                         device.verifying_key().bytes(), sig);
