@@ -28,6 +28,7 @@
 #include "tillit/platform/issuer_client.h"
 #include "tillit/platform/wallet.h"
 #include "tillit/ports.h"
+#include "tillit/rfc3339.h"
 
 namespace {
 
@@ -74,15 +75,6 @@ int Fail(const Error& error, std::optional<int> attempts_left = std::nullopt) {
   if (attempts_left) v["attemptsLeft"] = value::number(*attempts_left);
   PrintJson(v);
   return 1;
-}
-
-std::string FormatTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 crypto::PinKdfParams KdfParams() {
@@ -226,7 +218,7 @@ int Show(const fs::path& home) {
   v["surname"] = value::string(verified->surname());
   v["assuranceLevel"] = value::number(verified->assurance_level());
   v["credentialSerial"] = value::string(verified->serial_hex());
-  v["notAfter"] = value::string(FormatTime(verified->not_after()));
+  v["notAfter"] = value::string(FormatRfc3339(verified->not_after()));
   v["server"] = value::string(entry.server);
   PrintJson(v);
   return 0;

@@ -1,6 +1,8 @@
 // Desk routes: /desk/v1/* (docs/desk-api.md §Desk).
 #include "tillit/server/api/desk_routes.h"
 
+#include "tillit/rfc3339.h"
+
 #include <ctime>
 #include <utility>
 
@@ -167,14 +169,7 @@ const std::string& Param(const HttpRequest& request, const char* name) {
 
 }  // namespace
 
-std::string FormatTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
+std::string FormatTime(int64_t unix_seconds) { return FormatRfc3339(unix_seconds); }
 
 namespace internal {
 
