@@ -155,6 +155,10 @@ Result<IssuerKeys> IssuerKeys::LoadOrCreate(const std::string& data_dir, const C
   TILLIT_TRY_ASSIGN(auto scheme,
                     identifier::IdentifierScheme::Create(id_key.Expose(InsecureSecretAccess::Get())));
   TILLIT_TRY_ASSIGN(auto pepper, LoadOrCreateKey(data_dir, "pepper.key"));
+  // Created on the first start of a version that signs results; older data directories
+  // simply gain the file.
+  TILLIT_TRY_ASSIGN(auto result_seed, LoadOrCreateKey(data_dir, "result.key"));
+  TILLIT_TRY_ASSIGN(auto result_key, crypto::SigningKey::FromSeed(result_seed));
 
   std::string cert_path = data_dir + "/ca.pem";
   TILLIT_TRY_ASSIGN(auto pem, ReadFile(cert_path));
@@ -179,7 +183,8 @@ Result<IssuerKeys> IssuerKeys::LoadOrCreate(const std::string& data_dir, const C
     std::string text = credential::CertificateToPem(ca_der);
     TILLIT_TRY(WriteFileAtomic(data_dir, cert_path, AsBytes(text)));
   }
-  return IssuerKeys(std::move(ca_key), std::move(ca_der), std::move(scheme), std::move(pepper));
+  return IssuerKeys(std::move(ca_key), std::move(ca_der), std::move(scheme),
+                    std::move(result_key), std::move(pepper));
 }
 
 Bytes IssuerKeys::HashSecret(SecretKind kind, std::string_view secret) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tillit/bytes.h"
@@ -23,6 +24,18 @@ struct ActivationResult {
   Bytes ca_certificate_der;
 };
 
+// An order as the device receives it at scan (docs/protocol.md §7.1).
+struct DeviceOrder {
+  std::string order_ref;
+  Bytes challenge;     // 32 bytes
+  std::string action;  // "auth" or "sign"
+  std::string rp_id;
+  std::string rp_name;
+  std::optional<Bytes> user_visible_data;
+  std::optional<Bytes> user_non_visible_data_hash;  // 32 bytes
+  std::string expires_at;                           // RFC 3339
+};
+
 class IssuerClient {
  public:
   // `server` is the issuer's base URL (http:// or https://). Error: "invalidParameters".
@@ -37,6 +50,20 @@ class IssuerClient {
   // POST /device/v1/activation/complete with the proof of possession.
   Result<ActivationResult> Complete(const std::string& code, ByteView nonce, ByteView public_key,
                                     ByteView signature);
+
+  // POST /device/v1/orders/scan with {"qrText", "credentialSerial"}. Server errors come back
+  // with their errorCode (qrInvalid, qrExpired, orderNotActive, certificateErr,
+  // identifierMismatch, notFound, ...).
+  Result<DeviceOrder> ScanOrder(const std::string& qr_text, const std::string& credential_serial);
+
+  // POST /device/v1/orders/shown.
+  Status MarkShown(const std::string& order_ref, ByteView challenge);
+
+  // POST /device/v1/orders/decline; reason is "userCancel" or "pinLocked".
+  Status Decline(const std::string& order_ref, ByteView challenge, const std::string& reason);
+
+  // POST /device/v1/orders/respond.
+  Status Respond(const std::string& order_ref, ByteView signed_data, ByteView signature);
 
  private:
   struct Impl;

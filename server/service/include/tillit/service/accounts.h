@@ -24,6 +24,12 @@ struct Officer {
   server::storage::OfficerRole role = server::storage::OfficerRole::kOfficer;
 };
 
+// An authenticated relying party (e-service), as the RP API use cases receive it.
+struct RelyingParty {
+  std::string id;
+  std::string name;  // shown to the resident on the device
+};
+
 struct NewOfficer {
   std::string officer_id;
   std::string token;  // shown once; only its hash is stored
@@ -57,6 +63,10 @@ class AccountService {
   // revoked token (one code for all, so a caller learns nothing about which), storage
   // errors.
   Result<Officer> AuthenticateOfficer(std::string_view token);
+
+  // The active relying party holding `api_key`. Errors: "unauthorized" (empty, unknown or
+  // revoked key), storage errors.
+  Result<RelyingParty> AuthenticateRelyingParty(std::string_view api_key);
 
  private:
   server::storage::Store& store_;

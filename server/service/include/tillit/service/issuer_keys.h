@@ -4,6 +4,9 @@
 //   ca.pem          the self-signed CA certificate (PEM; ~10 years)
 //   identifier.key  the identifier permutation key (32 bytes; fixed for the deployment's
 //                   life: changing it changes every identifier, identifier/scheme.h)
+//   result.key      Ed25519 seed of the result-signing key (32 bytes): signs the resultJws
+//                   of login and signing results (docs/protocol.md §6); kept apart from the
+//                   CA key so that a result key can be rotated without re-issuing credentials
 //   pepper.key      HMAC key for hashing bearer tokens, API keys and activation secrets
 //                   (32 bytes), so a copy of the database alone lets nobody act as anyone
 // The directory is 0700 and every file 0600; files are written atomically (temp file,
@@ -49,6 +52,7 @@ class IssuerKeys {
   const crypto::SigningKey& ca_key() const { return ca_key_; }
   const Bytes& ca_certificate_der() const { return ca_certificate_der_; }
   const identifier::IdentifierScheme& scheme() const { return scheme_; }
+  const crypto::SigningKey& result_key() const { return result_key_; }
 
   // HMAC-SHA-256(pepper, label(kind) || 0x00 || secret): the only form in which tokens,
   // API keys and activation secrets are stored. Deterministic, so storage looks rows up by
@@ -57,15 +61,18 @@ class IssuerKeys {
 
  private:
   IssuerKeys(crypto::SigningKey ca_key, Bytes ca_certificate_der,
-             identifier::IdentifierScheme scheme, crypto::SecretBytes pepper)
+             identifier::IdentifierScheme scheme, crypto::SigningKey result_key,
+             crypto::SecretBytes pepper)
       : ca_key_(std::move(ca_key)),
         ca_certificate_der_(std::move(ca_certificate_der)),
         scheme_(std::move(scheme)),
+        result_key_(std::move(result_key)),
         pepper_(std::move(pepper)) {}
 
   crypto::SigningKey ca_key_;
   Bytes ca_certificate_der_;
   identifier::IdentifierScheme scheme_;
+  crypto::SigningKey result_key_;
   crypto::SecretBytes pepper_;
 };
 
