@@ -20,14 +20,22 @@ if [[ ! -f $data/demo-officer.json ]]; then
   echo "created demo officer (token saved in $data/demo-officer.json)"
 fi
 token=$(sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' "$data/demo-officer.json")
+if [[ ! -f $data/demo-rp.json ]]; then
+  (umask 077; "$server" admin --data "$data" add-rp --name "Exempelkommun" > "$data/demo-rp.json")
+  echo "created demo e-service Exempelkommun (API key saved in $data/demo-rp.json)"
+fi
+rp_key=$(sed -n 's/.*"apiKey" *: *"\([^"]*\)".*/\1/p' "$data/demo-rp.json")
 
 cat <<MSG
 Tillit issuer server
   data directory   $data
   desk API         http://$listen/desk/v1/   (docs/desk-api.md)
-  issuer CA        http://$listen/.well-known/tillit-ca.pem
+  e-service API    http://$listen/rp/v1/     (docs/protocol.md)
+  issuer CA, keys  http://$listen/.well-known/tillit-ca.pem, /.well-known/jwks.json
   demo officer     tillit-desk --server http://$listen --token $token search Amal
-  programs         $build/bin/ (tillit-desk, tillit-device, tillit-id)
+  demo e-service   curl -X POST http://$listen/rp/v1/auth -H 'Authorization: Bearer $rp_key' \\
+                     -H 'Content-Type: application/json' -d '{"endUserIp":"127.0.0.1"}'
+  programs         $build/bin/ (tillit-desk, tillit-device, tillit-qr, tillit-verify, tillit-id)
 Stop with Ctrl-C.
 MSG
 exec "$server" serve --data "$data" --listen "$listen"

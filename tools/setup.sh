@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3
-  libcpprest-dev libboost-dev libboost-system-dev libzxing-dev
+  libcpprest-dev libboost-dev libboost-system-dev libzxing-dev libpng-dev libjpeg-dev
   doctest-dev libbenchmark-dev jq curl
 )
 

@@ -3,9 +3,14 @@
 #include "tillit/platform/issuer_client.h"
 
 #include <chrono>
+#include <cstddef>
+#include <string_view>
 
 #include <cpprest/http_client.h>
 #include <cpprest/json.h>
+
+#include "tillit/protocol/login_qr.h"
+#include "tillit/protocol/signed_data.h"
 
 namespace tillit::platform {
 namespace {
@@ -23,6 +28,75 @@ Result<std::string> StringField(const value& json, const char* name) {
     return BadResponse(std::string(name) + " missing");
   }
   return json.at(name).as_string();
+}
+
+// An optional string member: absent (or JSON null) gives nullopt, any other type is refused.
+Result<std::optional<std::string>> OptionalStringField(const value& json, const char* name) {
+  if (!json.has_field(name) || json.at(name).is_null()) return std::optional<std::string>();
+  if (!json.at(name).is_string()) return BadResponse(std::string(name) + " is not a string");
+  return std::optional<std::string>(json.at(name).as_string());
+}
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t extra = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (extra >= text.size() - i) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// docs/protocol.md §4.1: userVisibleData is at most 40,000 bytes of UTF-8 without NUL.
+constexpr size_t kMaxUserVisibleDataBytes = 40'000;
+
+// "YYYY-MM-DDTHH:MM:SS" followed by an optional fraction and "Z" or an offset: the shape of
+// RFC 3339 §5.6, checked loosely (the device only shows it).
+bool LooksLikeRfc3339(std::string_view s) {
+  if (s.size() < 20 || s.size() > 40) return false;
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = s[i] >= '0' && s[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : s[i] != kShape[i]) return false;
+  }
+  for (char c : s.substr(kShape.size())) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == 'Z' || c == '+' || c == '-' || c == ':')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status ExpectEmptyObject(const value& json) {
+  if (!json.is_object()) return BadResponse("not a JSON object");
+  return {};
 }
 
 }  // namespace
@@ -113,6 +187,96 @@ Result<ActivationResult> IssuerClient::Complete(const std::string& code, ByteVie
   out.certificate_der = std::move(*cert_der);
   out.ca_certificate_der = std::move(*ca_der);
   return out;
+}
+
+Result<DeviceOrder> IssuerClient::ScanOrder(const std::string& qr_text,
+                                            const std::string& credential_serial) {
+  value body = value::object();
+  body["qrText"] = value::string(qr_text);
+  body["credentialSerial"] = value::string(credential_serial);
+  TILLIT_TRY_ASSIGN(auto json, impl_->Post("/device/v1/orders/scan", body));
+  if (!json.is_object()) return BadResponse("not a JSON object");
+  DeviceOrder out;
+  // Every field is checked here so that the caller can show and sign what it holds; the
+  // bounds are those of the signed data (docs/protocol.md §5).
+  TILLIT_TRY_ASSIGN(out.order_ref, StringField(json, "orderRef"));
+  if (!protocol::IsUuidV4(out.order_ref)) return BadResponse("orderRef is not a lower-case UUID");
+  TILLIT_TRY_ASSIGN(auto challenge, StringField(json, "challenge"));
+  auto challenge_bytes = Base64UrlDecode(challenge);
+  if (!challenge_bytes.ok() || challenge_bytes->size() != protocol::kChallengeSize) {
+    return BadResponse("challenge is not 32 bytes of base64url");
+  }
+  out.challenge = std::move(*challenge_bytes);
+  TILLIT_TRY_ASSIGN(out.action, StringField(json, "action"));
+  if (out.action != "auth" && out.action != "sign") return BadResponse("action");
+  TILLIT_TRY_ASSIGN(out.rp_id, StringField(json, "rpId"));
+  if (out.rp_id.empty() || out.rp_id.size() > protocol::kMaxRpIdBytes) {
+    return BadResponse("rpId length");
+  }
+  TILLIT_TRY_ASSIGN(out.rp_name, StringField(json, "rpName"));
+  if (out.rp_name.empty() || out.rp_name.size() > protocol::kMaxRpNameBytes ||
+      !IsValidUtf8(out.rp_name)) {
+    return BadResponse("rpName");
+  }
+  TILLIT_TRY_ASSIGN(auto visible, OptionalStringField(json, "userVisibleData"));
+  if (visible) {
+    auto decoded = Base64Decode(*visible);
+    if (!decoded.ok() || decoded->empty() || decoded->size() > kMaxUserVisibleDataBytes) {
+      return BadResponse("userVisibleData is not 1 to 40000 bytes of base64");
+    }
+    const std::string_view text = AsString(*decoded);
+    if (!IsValidUtf8(text) || text.find('\0') != std::string_view::npos) {
+      return BadResponse("userVisibleData is not UTF-8 text");
+    }
+    out.user_visible_data = std::move(*decoded);
+  }
+  if (out.action == "sign" && !out.user_visible_data) {
+    return BadResponse("a sign order without userVisibleData");
+  }
+  TILLIT_TRY_ASSIGN(auto hash, OptionalStringField(json, "userNonVisibleDataHash"));
+  if (hash) {
+    auto decoded = Base64UrlDecode(*hash);
+    if (!decoded.ok() || decoded->size() != 32) {
+      return BadResponse("userNonVisibleDataHash is not 32 bytes of base64url");
+    }
+    out.user_non_visible_data_hash = std::move(*decoded);
+  }
+  TILLIT_TRY_ASSIGN(out.expires_at, StringField(json, "expiresAt"));
+  if (!LooksLikeRfc3339(out.expires_at)) return BadResponse("expiresAt is not RFC 3339");
+  return out;
+}
+
+Status IssuerClient::MarkShown(const std::string& order_ref, ByteView challenge) {
+  value body = value::object();
+  body["orderRef"] = value::string(order_ref);
+  body["challenge"] = value::string(Base64UrlEncode(challenge));
+  TILLIT_TRY_ASSIGN(auto json, impl_->Post("/device/v1/orders/shown", body));
+  return ExpectEmptyObject(json);
+}
+
+Status IssuerClient::Decline(const std::string& order_ref, ByteView challenge,
+                             const std::string& reason) {
+  if (reason != "userCancel" && reason != "pinLocked") {
+    return MakeError("invalidParameters", "reason must be userCancel or pinLocked");
+  }
+  value body = value::object();
+  body["orderRef"] = value::string(order_ref);
+  body["challenge"] = value::string(Base64UrlEncode(challenge));
+  body["reason"] = value::string(reason);
+  TILLIT_TRY_ASSIGN(auto json, impl_->Post("/device/v1/orders/decline", body));
+  return ExpectEmptyObject(json);
+}
+
+Status IssuerClient::Respond(const std::string& order_ref, ByteView signed_data,
+                             ByteView signature) {
+  value body = value::object();
+  body["orderRef"] = value::string(order_ref);
+  body["signedData"] = value::string(Base64UrlEncode(signed_data));
+  body["signature"] = value::string(Base64UrlEncode(signature));
+  TILLIT_TRY_ASSIGN(auto json, impl_->Post("/device/v1/orders/respond", body));
+  TILLIT_TRY_ASSIGN(auto status, StringField(json, "status"));
+  if (status != "complete") return BadResponse("status is not complete");
+  return {};
 }
 
 }  // namespace tillit::platform

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { passed=$((passed + 1)); }
 run() { set +e; out=$("$dev" "$@" 2>"$work/err"); rc=$?; set -e; }
 
-run --help; [[ $rc -eq 0 ]] && grep -q activate <<<"$out" && grep -q change-pin <<<"$out" || fail "--help"; ok
+run --help; [[ $rc -eq 0 ]] && grep -q activate <<<"$out" && grep -q change-pin <<<"$out" && grep -q scan <<<"$out" || fail "--help"; ok
 run; [[ $rc -eq 2 ]] || fail "no arguments should be a usage error"; ok
 run show; [[ $rc -eq 2 ]] && grep -q -- --home "$work/err" || fail "missing --home"; ok
 run --home "$work/h" frobnicate; [[ $rc -eq 2 ]] || fail "unknown command"; ok
@@ -32,7 +32,7 @@ run --home "$work/h" activate --code "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:htt
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidParameters"' <<<"$out" >/dev/null || fail "QR/server mismatch: $out"; ok
 run --home "$work/h" change-pin --pin 482915 --new-pin 739164 </dev/null
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "notActivated"' <<<"$out" >/dev/null || fail "change-pin before activation: $out"; ok
-for sub in activate show change-pin; do
+for sub in activate show change-pin scan; do
   run "$sub" --help; [[ $rc -eq 0 ]] && grep -q "$sub" <<<"$out" || fail "$sub --help"; ok
 done
 if command -v setsid >/dev/null; then
@@ -51,4 +51,50 @@ run --home "$work/h" show
 echo '{"version":1' >"$work/h/wallet.json"
 run --home "$work/h" show
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "walletCorrupt"' <<<"$out" >/dev/null || fail "show with a damaged wallet: $out"; ok
+
+# --- scan (login and signing): what can be checked without an issuer ---------------------
+login_qr="tillit.67df3917-fa0d-44e5-b327-edcc928297f8.0.dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8"
+s="$work/s"
+run --home "$s" scan --approve; [[ $rc -eq 2 ]] || fail "scan without --qr/--image"; ok
+run --home "$s" scan --qr "$login_qr" --approve --decline
+[[ $rc -eq 2 ]] && grep -q -- "--approve or --decline" "$work/err" || fail "--approve with --decline: $rc"; ok
+run --home "$s" scan --qr "$login_qr" --image "$work/x.png" --approve; [[ $rc -eq 2 ]] || fail "--qr with --image"; ok
+run --home "$s" scan --qr "$login_qr" --decline --pin 482915; [[ $rc -eq 2 ]] || fail "--decline with --pin"; ok
+run --home "$s" scan --qr "$login_qr" --approve=yes; [[ $rc -eq 2 ]] || fail "--approve takes no value"; ok
+run --home "$s" scan --qr "$login_qr" --new-pin 482915; [[ $rc -eq 2 ]] || fail "--new-pin does not apply to scan"; ok
+run --home "$s" scan --qr "$login_qr" --server http://127.0.0.1:9 --approve; [[ $rc -eq 2 ]] || fail "--server does not apply to scan"; ok
+run --home "$s" activate --code "ABCD-EFGH-JKLM-NPRS" --image "$work/x.png" --server http://127.0.0.1:9 --pin 482915
+[[ $rc -eq 2 ]] || fail "activate with --code and --image"; ok
+for garbage in "garbage" "" "$login_qr " "TILLIT.${login_qr#tillit.}" "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:http://127.0.0.1:9" \
+    "tillit.67df3917-fa0d-44e5-b327-edcc928297f8.01.dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8"; do
+  run --home "$s" scan --qr "$garbage" --approve --pin 482915
+  [[ $rc -eq 1 ]] && jq -e '.errorCode == "qrInvalid"' <<<"$out" >/dev/null || fail "scan --qr '$garbage': $out"; ok
+done
+# A well-formed code on a device without an eID: refused locally, before any network call.
+run --home "$s" scan --qr "$login_qr" --decline
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "notActivated"' <<<"$out" >/dev/null || fail "scan without a wallet: $out"; ok
+printf 'this is not a picture\n' >"$work/not-an-image.png"
+run --home "$s" scan --image "$work/not-an-image.png" --approve --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "imageUnreadable"' <<<"$out" >/dev/null || fail "scan --image of a non-image: $out"; ok
+head -c 100 /dev/urandom >"$work/random.jpg"; printf '\xff\xd8\xff' | cat - "$work/random.jpg" >"$work/fake.jpg"
+run --home "$s" scan --image "$work/fake.jpg" --decline
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "imageUnreadable"' <<<"$out" >/dev/null || fail "scan --image of a fake JPEG: $out"; ok
+run --home "$s" scan --image "$work/missing.png" --decline
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "ioError"' <<<"$out" >/dev/null || fail "scan --image of a missing file: $out"; ok
+run --home "$s" activate --image "$work/not-an-image.png" --server http://127.0.0.1:9 --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "imageUnreadable"' <<<"$out" >/dev/null || fail "activate --image of a non-image: $out"; ok
+[[ ! -e $s/wallet.json ]] || fail "scan left a wallet behind"; ok
+if [[ -x $bin/tillit-qr ]]; then
+  # Pictures of QR codes made by tillit-qr: the login code reaches the wallet check, another
+  # text is qrInvalid, the activation code reaches the (unreachable) issuer.
+  "$bin/tillit-qr" png --out "$work/login.png" --module-px 3 "$login_qr" >/dev/null
+  run --home "$s" scan --image "$work/login.png" --approve --pin 482915
+  [[ $rc -eq 1 ]] && jq -e '.errorCode == "notActivated"' <<<"$out" >/dev/null || fail "scan --image of a login QR: $out"; ok
+  "$bin/tillit-qr" png --out "$work/hello.png" "hello" >/dev/null
+  run --home "$s" scan --image "$work/hello.png" --decline
+  [[ $rc -eq 1 ]] && jq -e '.errorCode == "qrInvalid"' <<<"$out" >/dev/null || fail "scan --image of another QR: $out"; ok
+  "$bin/tillit-qr" png --out "$work/act.png" "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:http://127.0.0.1:9" >/dev/null
+  run --home "$work/a" activate --image "$work/act.png" --pin 482915
+  [[ $rc -eq 1 ]] && jq -e '.errorCode == "networkError"' <<<"$out" >/dev/null || fail "activate --image: $out"; ok
+fi
 echo "$passed passed, 0 failed"

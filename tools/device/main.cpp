@@ -1,7 +1,8 @@
 // tillit-device: the resident's device, simulated on Linux (issue 3 "Device").
-//   tillit-device --home DIR activate --server URL --code CODE [--pin PIN]
+//   tillit-device --home DIR activate [--server URL] (--code CODE | --image FILE) [--pin PIN]
 //   tillit-device --home DIR show
 //   tillit-device --home DIR change-pin [--pin OLD] [--new-pin NEW]
+//   tillit-device --home DIR scan (--qr TEXT | --image FILE) [--pin PIN] [--approve | --decline]
 // Success: one JSON object on stdout, exit 0. Failure: {"errorCode", "message", …} on
 // stdout, exit 1. Usage errors: text on stderr, exit 2. Layout of DIR in docs/device.md.
 #include <fcntl.h>
@@ -21,13 +22,17 @@
 #include <cpprest/json.h>
 
 #include "tillit/crypto/ed25519.h"
+#include "tillit/crypto/hash.h"
 #include "tillit/crypto/pin_kdf.h"
 #include "tillit/keystore.h"
 #include "tillit/platform/activation_code.h"
 #include "tillit/platform/file_keystore.h"
 #include "tillit/platform/issuer_client.h"
+#include "tillit/platform/qr_scan.h"
 #include "tillit/platform/wallet.h"
 #include "tillit/ports.h"
+#include "tillit/protocol/login_qr.h"
+#include "tillit/protocol/signed_data.h"
 #include "tillit/rfc3339.h"
 
 namespace {
@@ -43,22 +48,33 @@ constexpr const char* kUsage =
     "(DIR/keystore/) and the certificate (DIR/wallet.json); it is created with mode 0700.\n"
     "\n"
     "commands:\n"
-    "  activate --server URL --code CODE [--pin PIN]\n"
+    "  activate --server URL (--code CODE | --image FILE) [--pin PIN]\n"
     "      Make a new key on this device, seal it under PIN, prove it to the issuer with the\n"
     "      activation code from the desk, and store the certificate the issuer makes.\n"
-    "      CODE may also be the activation QR text (then --server may be left out).\n"
+    "      CODE may also be the activation QR text (then --server may be left out);\n"
+    "      --image reads that QR text from a PNG or JPEG picture of it.\n"
     "      Prints {\"identifier\", \"credentialSerial\"}.\n"
     "  show\n"
     "      Prints {\"identifier\", \"givenName\", \"surname\", \"assuranceLevel\",\n"
     "      \"credentialSerial\", \"notAfter\", \"server\"}.\n"
     "  change-pin [--pin OLD] [--new-pin NEW]\n"
     "      Re-seal the key under a new PIN. A wrong OLD counts as a wrong PIN.\n"
+    "  scan (--qr TEXT | --image FILE) [--pin PIN] [--approve | --decline]\n"
+    "      Log in to an e-service or sign its text: TEXT is the e-service's QR code\n"
+    "      (tillit.<token>.<t>.<code>), or FILE a PNG/JPEG screenshot of it. Shows who asks\n"
+    "      and what on stderr and asks \"Approve? [y/N]\", then the PIN; --approve and\n"
+    "      --decline answer without asking. Prints {\"result\": \"approved\"|\"declined\",\n"
+    "      \"action\": \"auth\"|\"sign\", \"rp\", \"text\"} (text only when the e-service\n"
+    "      sent one). Answers and the PIN come from the terminal, or one line each from\n"
+    "      stdin when stdin is not a terminal.\n"
     "\n"
     "PINs: at least 6 digits, not a common PIN. Without --pin/--new-pin the device asks on\n"
     "the terminal without echo. After 5 wrong PINs in a row the key is destroyed and the\n"
     "device must be activated again.\n"
     "\n"
     "Errors: {\"errorCode\", \"message\"} on stdout, exit 1 (wrongPin adds \"attemptsLeft\").\n"
+    "scan adds qrInvalid, qrExpired, orderNotActive, certificateErr, identifierMismatch,\n"
+    "notFound, imageUnreadable, qrNotFound, ioError (docs/device.md).\n"
     "Usage errors: exit 2. TILLIT_DEVICE_KDF=interactive selects cheaper Argon2id settings\n"
     "for tests (default: the phone settings in docs/keystore.md).\n";
 
@@ -113,8 +129,22 @@ Result<std::string> PinFrom(const std::map<std::string, std::string>& opts, cons
 
 int Activate(const fs::path& home, const std::map<std::string, std::string>& opts) {
   auto code_it = opts.find("--code");
-  if (code_it == opts.end()) throw UsageError{"activate needs --code"};
-  auto input = platform::ParseActivationInput(code_it->second);
+  auto image_it = opts.find("--image");
+  if (code_it != opts.end() && image_it != opts.end()) {
+    throw UsageError{"activate takes --code or --image, not both"};
+  }
+  if (code_it == opts.end() && image_it == opts.end()) {
+    throw UsageError{"activate needs --code (or --image)"};
+  }
+  std::string code_text;
+  if (code_it != opts.end()) {
+    code_text = code_it->second;
+  } else {
+    auto read = platform::ReadQrCodeFromFile(image_it->second);
+    if (!read.ok()) return Fail(read.error());
+    code_text = std::move(*read);
+  }
+  auto input = platform::ParseActivationInput(code_text);
   if (!input.ok()) return Fail(input.error());
   std::string server;
   auto server_it = opts.find("--server");
@@ -251,6 +281,249 @@ int ChangePin(const fs::path& home, const std::map<std::string, std::string>& op
   return 0;
 }
 
+// --- scan ---------------------------------------------------------------------------------
+
+// A line typed by the person: on the terminal (without echo when `echo` is false) when stdin
+// is one, else one line of stdin with the prompt on stderr, so scripts can pipe the answer
+// and the PIN. nullopt when there is nothing to read (no terminal, stdin at its end).
+std::optional<std::string> AskLine(const std::string& prompt, bool echo) {
+  if (::isatty(STDIN_FILENO)) {
+    int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    termios old_attr{};
+    const bool is_tty = ::tcgetattr(fd, &old_attr) == 0;
+    if (is_tty && !echo) {
+      termios quiet = old_attr;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      ::tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    (void)!::write(fd, prompt.data(), prompt.size());
+    std::string line;
+    char c;
+    bool any = false;
+    while (::read(fd, &c, 1) == 1) {
+      any = true;
+      if (c == '\n' || c == '\r') break;
+      if (line.size() < 1024) line += c;
+    }
+    if (is_tty && !echo) {
+      ::tcsetattr(fd, TCSAFLUSH, &old_attr);
+      (void)!::write(fd, "\n", 1);
+    }
+    ::close(fd);
+    if (!any) return std::nullopt;
+    return line;
+  }
+  std::cerr << prompt << std::flush;
+  std::string line;
+  const bool got = static_cast<bool>(std::getline(std::cin, line));
+  std::cerr << "\n" << std::flush;  // stdin is not echoed: end the prompt's line
+  if (!got) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Text from the issuer and the e-service made safe for a terminal: control characters
+// (C0 but newline and tab, DEL, C1) and the bidirectional overrides, with which a text could
+// move the cursor, recolour or reorder what is shown, are written as visible \u{XXXX}
+// escapes. `text` is valid UTF-8 (IssuerClient checks it).
+std::string ForTerminal(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (size_t k = 1; k < len && i + k < text.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    const bool hidden = (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) ||
+                        cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                        (cp >= 0x2066 && cp <= 0x2069);
+    if (hidden) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u{%04X}", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+// What the device shows before the person decides: who asks, for what, and the text.
+void ShowRequest(const platform::DeviceOrder& order) {
+  std::cerr << "\n" << ForTerminal(order.rp_name)
+            << (order.action == "sign" ? " asks you to sign this text:" : " asks you to log in")
+            << (order.action == "auth" && order.user_visible_data ? ", with this text:" : "")
+            << "\n";
+  if (order.user_visible_data) {
+    std::cerr << "----------------------------------------\n"
+              << ForTerminal(AsString(*order.user_visible_data)) << "\n"
+              << "----------------------------------------\n";
+  }
+  std::cerr << std::flush;
+}
+
+int PrintScanResult(const platform::DeviceOrder& order, bool approved) {
+  value v = value::object();
+  v["result"] = value::string(approved ? "approved" : "declined");
+  v["action"] = value::string(order.action);
+  v["rp"] = value::string(order.rp_name);
+  if (order.user_visible_data) {
+    v["text"] = value::string(std::string(AsString(*order.user_visible_data)));
+  }
+  PrintJson(v);
+  return 0;
+}
+
+int Scan(const fs::path& home, const std::map<std::string, std::string>& opts) {
+  const bool approve = opts.count("--approve") != 0;
+  const bool decline = opts.count("--decline") != 0;
+  if (approve && decline) throw UsageError{"scan takes --approve or --decline, not both"};
+  auto qr_it = opts.find("--qr");
+  auto image_it = opts.find("--image");
+  if (qr_it != opts.end() && image_it != opts.end()) {
+    throw UsageError{"scan takes --qr or --image, not both"};
+  }
+  if (qr_it == opts.end() && image_it == opts.end()) throw UsageError{"scan needs --qr or --image"};
+  if (decline && opts.count("--pin")) throw UsageError{"--pin does not apply to --decline"};
+
+  // The picture and the QR text first: both are local, and a wrong picture should say so
+  // whatever the state of the device. Only a well-formed login code reaches the issuer.
+  std::string qr_text;
+  if (qr_it != opts.end()) {
+    qr_text = qr_it->second;
+  } else {
+    auto read = platform::ReadQrCodeFromFile(image_it->second);
+    if (!read.ok()) return Fail(read.error());
+    qr_text = std::move(*read);
+  }
+  if (auto parsed = protocol::ParseLoginQr(qr_text); !parsed.ok()) {
+    return Fail(MakeError("qrInvalid", "not a Tillit login QR code: " + parsed.error().message));
+  }
+
+  // The credential: a verified certificate whose key is in the key store (as `show`).
+  auto wallet = platform::LoadWallet(home);
+  if (!wallet.ok()) return Fail(wallet.error());
+  if (!wallet->has_value()) {
+    return Fail(MakeError("notActivated", "this device holds no eID; run activate"));
+  }
+  const auto& entry = **wallet;
+  auto verified = platform::VerifyWalletEntry(entry, entry.activated_at);
+  if (!verified.ok()) return Fail(verified.error());
+  if (auto prepared = platform::PrepareDeviceHome(home); !prepared.ok()) {
+    return Fail(prepared.error());
+  }
+  auto store = platform::FileKeyStore::Open(home / "keystore", KdfParams());
+  if (!store.ok()) return Fail(store.error());
+  if (auto key = (*store)->PublicKey(); !key.ok()) {
+    if (key.error().code == "noKey") {
+      return Fail(MakeError("notActivated", "this device holds no key; run activate"));
+    }
+    return Fail(key.error());  // pinLocked: destroyed after too many wrong PINs
+  } else if (!(*key == verified->holder_key())) {
+    return Fail(MakeError("walletCorrupt", "wallet.json certifies another key than the stored one"));
+  }
+  const std::string credential_serial = verified->serial_hex();
+
+  auto client = platform::IssuerClient::Create(entry.server);
+  if (!client.ok()) return Fail(client.error());
+  auto order = (*client)->ScanOrder(qr_text, credential_serial);
+  if (!order.ok()) return Fail(order.error());
+  if (auto shown = (*client)->MarkShown(order->order_ref, order->challenge); !shown.ok()) {
+    return Fail(shown.error());
+  }
+  auto decline_order = [&](const std::string& reason) {
+    return (*client)->Decline(order->order_ref, order->challenge, reason);
+  };
+
+  bool approved = approve;
+  if (!approve && !decline) {
+    ShowRequest(*order);
+    auto answer = AskLine("Approve? [y/N] ", true);
+    approved = answer && (*answer == "y" || *answer == "Y" || *answer == "yes");
+  }
+  if (!approved) {
+    if (auto declined = decline_order("userCancel"); !declined.ok()) return Fail(declined.error());
+    return PrintScanResult(*order, false);
+  }
+
+  std::string pin;
+  if (auto it = opts.find("--pin"); it != opts.end()) {
+    pin = it->second;
+  } else {
+    if (approve) ShowRequest(*order);  // asked for the PIN: show what it approves
+    auto typed = AskLine("PIN: ", false);
+    if (!typed) {
+      // The order stays in userSign until it expires; nothing was signed.
+      return Fail(MakeError("pinRequired", "no terminal and no PIN on stdin; pass --pin"));
+    }
+    pin = std::move(*typed);
+  }
+  auto key = (*store)->Unlock(pin);
+  if (!key.ok()) {
+    const Error& error = key.error();
+    if (error.code == "wrongPin") {
+      // The order stays waiting (userSign) until it expires; scanning a fresh code retries.
+      auto left = (*store)->AttemptsLeft();
+      std::string message = "wrong PIN";
+      if (left.ok()) {
+        message += ": " + std::to_string(*left) + (*left == 1 ? " attempt" : " attempts") +
+                   " left before the key is destroyed";
+      }
+      return Fail(MakeError("wrongPin", message),
+                  left.ok() ? std::optional<int>(*left) : std::nullopt);
+    }
+    if (error.code == "pinLocked") {
+      // The key is gone: tell the issuer, so the e-service sees certificateErr at once.
+      auto declined = decline_order("pinLocked");
+      std::string message = error.message;
+      if (!declined.ok()) message += " (the issuer was not told: " + declined.error().message + ")";
+      return Fail(MakeError("pinLocked", message));
+    }
+    if (error.code == "noKey") {
+      return Fail(MakeError("notActivated", "this device holds no key; run activate"));
+    }
+    return Fail(error);
+  }
+  if (!(key->verifying_key() == verified->holder_key())) {
+    return Fail(MakeError("walletCorrupt", "wallet.json certifies another key than the stored one"));
+  }
+
+  auto action = protocol::ParseOrderAction(order->action);
+  if (!action.ok()) return Fail(MakeError("badResponse", "unknown action " + order->action));
+  protocol::SignedData data;
+  data.action = *action;
+  data.order_ref = order->order_ref;
+  data.challenge = order->challenge;
+  data.rp_id = order->rp_id;
+  data.rp_name = order->rp_name;
+  data.credential_serial = credential_serial;
+  data.start = qr_text;
+  if (order->user_visible_data) data.visible_data_hash = crypto::Sha256(*order->user_visible_data);
+  if (order->user_non_visible_data_hash) {
+    crypto::Sha256Digest digest{};
+    if (order->user_non_visible_data_hash->size() != digest.size()) {
+      return Fail(MakeError("badResponse", "userNonVisibleDataHash is not 32 bytes"));
+    }
+    std::copy(order->user_non_visible_data_hash->begin(), order->user_non_visible_data_hash->end(),
+              digest.begin());
+    data.non_visible_data_hash = digest;
+  }
+  data.signed_at = SystemClock().NowUnixSeconds();
+  auto signed_bytes = protocol::SerializeSignedData(data);
+  if (!signed_bytes.ok()) {
+    return Fail(MakeError("badResponse", "the order cannot be signed: " + signed_bytes.error().message));
+  }
+  const auto signature = key->Sign(*signed_bytes);
+  if (auto done = (*client)->Respond(order->order_ref, *signed_bytes, signature.bytes()); !done.ok()) {
+    return Fail(done.error());
+  }
+  return PrintScanResult(*order, true);
+}
+
 int Run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::optional<fs::path> home;
@@ -261,6 +534,10 @@ int Run(int argc, char** argv) {
     if (a == "--help" || a == "-h" || a == "help") {
       std::cout << kUsage;
       return 0;
+    }
+    if (a == "--approve" || a == "--decline") {
+      opts[a] = "";
+      continue;
     }
     if (a.rfind("--", 0) == 0) {
       std::string name = a, val;
@@ -273,7 +550,8 @@ int Run(int argc, char** argv) {
       }
       if (name == "--home") {
         home = val;
-      } else if (name == "--server" || name == "--code" || name == "--pin" || name == "--new-pin") {
+      } else if (name == "--server" || name == "--code" || name == "--pin" || name == "--new-pin" ||
+                 name == "--qr" || name == "--image") {
         opts[name] = val;
       } else {
         throw UsageError{"unknown option " + name};
@@ -293,7 +571,7 @@ int Run(int argc, char** argv) {
     }
   };
   if (command == "activate") {
-    allow({"--server", "--code", "--pin"});
+    allow({"--server", "--code", "--image", "--pin"});
     return Activate(*home, opts);
   }
   if (command == "show") {
@@ -303,6 +581,10 @@ int Run(int argc, char** argv) {
   if (command == "change-pin") {
     allow({"--pin", "--new-pin"});
     return ChangePin(*home, opts);
+  }
+  if (command == "scan") {
+    allow({"--qr", "--image", "--pin", "--approve", "--decline"});
+    return Scan(*home, opts);
   }
   throw UsageError{"unknown command " + command};
 }

@@ -24,10 +24,12 @@
 #include "tillit/server/api/http_server.h"
 #include "tillit/server/api/json.h"
 #include "tillit/server/api/router.h"
+#include "tillit/server/api/rp_routes.h"
 #include "tillit/service/accounts.h"
 #include "tillit/service/activation_service.h"
 #include "tillit/service/enrolment_service.h"
 #include "tillit/service/issuer_keys.h"
+#include "tillit/service/order_service.h"
 #include "tillit/storage/sqlite_store.h"
 
 namespace {
@@ -45,7 +47,8 @@ constexpr const char* kServeUsage =
     "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
     "  --listen      address to listen on (default $TILLIT_LISTEN or 127.0.0.1:8080);\n"
     "                port 0 picks a free port. Prints 'listening on http://HOST:PORT'.\n"
-    "  --public-url  the URL devices use to reach the server (default http://HOST:PORT)\n"
+    "  --public-url  the URL devices use to reach the server (default http://HOST:PORT);\n"
+    "                also the \"iss\" of result JWSs (docs/protocol.md §6)\n"
     "  Stops cleanly on SIGINT or SIGTERM.\n";
 constexpr const char* kAdminUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
@@ -178,9 +181,13 @@ int Serve(const std::vector<std::string>& args) {
                                        .keys = is.keys.get(),
                                        .public_url = ""};
 
-  // The activation QR carries the server's URL, which needs the bound port (--listen may
-  // say port 0). A Router must be complete before it serves, so the server starts with
-  // a gate that answers 503 until the routes are added and then published.
+  // Made once the public URL is known (the "iss" of result JWSs); declared before the
+  // server so that it outlives every handler.
+  std::unique_ptr<service::OrderService> orders;
+
+  // The activation QR and the result JWS carry the server's URL, which needs the bound port
+  // (--listen may say port 0). A Router must be complete before it serves, so the server
+  // starts with a gate that answers 503 until the routes are added and then published.
   auto router = std::make_shared<server::api::Router>();
   http.threads = 0;  // one worker per core
   http.max_body_bytes = 64 * 1024;
@@ -199,8 +206,12 @@ int Serve(const std::vector<std::string>& args) {
   std::string url = "http://" + shown_host + ":" + std::to_string(server->port());
   services.public_url =
       options.values.count("--public-url") ? options.values["--public-url"] : url;
+  orders = std::make_unique<service::OrderService>(*is.store, is.clock, *is.keys,
+                                                   services.public_url);
+  services.orders = orders.get();
   server::api::AddDeskRoutes(*router, services);
   server::api::AddDeviceRoutes(*router, services);
+  server::api::AddRpRoutes(*router, services);
   ready.store(true, std::memory_order_release);
 
   std::printf("listening on %s\n", url.c_str());

@@ -1,5 +1,5 @@
 // Device routes: /device/v1/activation/* (docs/desk-api.md §Device), the CA certificate
-// and the health check.
+// and the health check; the order routes are in device_order_routes.cpp.
 #include "tillit/server/api/device_routes.h"
 
 #include "route_util.h"
@@ -79,6 +79,8 @@ void AddDeviceRoutes(Router& router, const IssuerServices& services) {
     response.headers.emplace_back("Cache-Control", "public, max-age=3600");
     return response;
   });
+
+  AddDeviceOrderRoutes(router, services);
 
   router.Add("GET", "/healthz", [](HttpRequest&) {
     value v = value::object();

@@ -24,7 +24,7 @@ struct CodeStatus {
 };
 // The table documented at HttpStatusFor in json.h. Error codes are part of the API
 // contract (clients match on them): DO NOT CHANGE an existing entry.
-constexpr std::array<CodeStatus, 22> kStatusTable{{
+constexpr std::array<CodeStatus, 28> kStatusTable{{
     {"invalidParameters", 400},
     {"expiredEvidence", 400},
     {"invalidCode", 400},
@@ -48,6 +48,13 @@ constexpr std::array<CodeStatus, 22> kStatusTable{{
     {"duplicate", 409},
     {"storageFull", 503},
     {"storageUnavailable", 503},
+    // docs/protocol.md §7: the device's login and signing refusals.
+    {"qrInvalid", 400},
+    {"qrExpired", 400},
+    {"invalidSignature", 400},
+    {"certificateErr", 403},
+    {"identifierMismatch", 403},
+    {"orderNotActive", 409},
 }};
 
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }

@@ -124,4 +124,17 @@ Result<Officer> AccountService::AuthenticateOfficer(std::string_view token) {
                  .role = found->role};
 }
 
+Result<RelyingParty> AccountService::AuthenticateRelyingParty(std::string_view api_key) {
+  if (api_key.empty() || api_key.size() > kMaxTokenChars) {
+    return MakeError("unauthorized", "missing or malformed API key");
+  }
+  Bytes hash = keys_.HashSecret(SecretKind::kRelyingPartyKey, api_key);
+  // As for officers: looked up by its HMAC, and FindByKeyHash skips revoked parties.
+  TILLIT_TRY_ASSIGN(auto found, store_.Read([&](server::storage::ReadTransaction& tx) {
+    return store_.relying_parties().FindByKeyHash(tx, hash);
+  }));
+  if (!found) return MakeError("unauthorized", "unknown or revoked API key");
+  return RelyingParty{.id = found->id, .name = found->name};
+}
+
 }  // namespace tillit::service

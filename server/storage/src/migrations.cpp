@@ -166,8 +166,27 @@ BEGIN
 END;
 )sql";
 
+// Version 2: completed login and signing results (docs/protocol.md §3), so collect
+// survives a restart and a person's history can be read. The identifier index serves
+// ListByIdentifier (newest first). DO NOT CHANGE once released.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE order_results (
+  order_ref         TEXT NOT NULL PRIMARY KEY,
+  rp_id             TEXT NOT NULL REFERENCES relying_parties (id),
+  identifier        TEXT NOT NULL REFERENCES persons (identifier),
+  credential_serial TEXT NOT NULL
+                    CHECK (length(credential_serial) = 32
+                           AND credential_serial = lower(credential_serial)),
+  action            TEXT NOT NULL CHECK (action IN ('auth', 'sign')),
+  completed_at      BIGINT NOT NULL,
+  completion_json   TEXT NOT NULL
+);
+CREATE INDEX order_results_identifier ON order_results (identifier, completed_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
 };
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT on `connection`, rolling back on error.

@@ -13,6 +13,7 @@
 #include "tillit/storage/counters.h"
 #include "tillit/storage/credentials.h"
 #include "tillit/storage/enrolments.h"
+#include "tillit/storage/order_results.h"
 #include "tillit/storage/persons.h"
 
 namespace tillit::server::storage::sqlite {
@@ -117,6 +118,16 @@ class SqliteAuditRepository final : public AuditRepository {
   Result<std::vector<AuditRecord>> ReadRange(ReadTransaction& tx, uint64_t first_seq,
                                              size_t limit) override;
   Result<AuditHead> Head(ReadTransaction& tx) override;
+};
+
+class SqliteOrderResultRepository final : public OrderResultRepository {
+ public:
+  Status Insert(Transaction& tx, const OrderResultRow& row) override;
+  Result<std::optional<OrderResultRow>> Find(ReadTransaction& tx,
+                                             std::string_view order_ref) override;
+  Result<std::vector<OrderResultRow>> ListByIdentifier(ReadTransaction& tx,
+                                                       std::string_view identifier, size_t limit,
+                                                       size_t offset) override;
 };
 
 }  // namespace tillit::server::storage::sqlite

@@ -104,6 +104,7 @@ class SqliteStore final : public Store {
   ActivationCodeRepository& activation_codes() override { return activation_codes_; }
   CredentialRepository& credentials() override { return credentials_; }
   AuditRepository& audit() override { return audit_; }
+  OrderResultRepository& order_results() override { return order_results_; }
 
  private:
   void ReleaseWriter() {
@@ -181,6 +182,7 @@ class SqliteStore final : public Store {
   SqliteActivationCodeRepository activation_codes_;
   SqliteCredentialRepository credentials_;
   SqliteAuditRepository audit_;
+  SqliteOrderResultRepository order_results_;
 };
 
 }  // namespace

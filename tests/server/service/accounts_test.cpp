@@ -83,5 +83,40 @@ TEST_CASE_FIXTURE(ServiceFixture, "officer tokens authenticate and are stored on
   CHECK(bytes.find(rp->api_key) == std::string::npos);
 }
 
+TEST_CASE_FIXTURE(ServiceFixture, "relying party API keys authenticate until revoked") {
+  auto created = accounts_->AddRelyingParty("Exempelkommun");
+  REQUIRE(created.ok());
+  auto other = accounts_->AddRelyingParty("Annan kommun");
+  REQUIRE(other.ok());
+  auto rp = accounts_->AuthenticateRelyingParty(created->api_key);
+  REQUIRE(rp.ok());
+  CHECK(rp->id == created->rp_id);
+  CHECK(rp->name == "Exempelkommun");
+  auto rp2 = accounts_->AuthenticateRelyingParty(other->api_key);
+  REQUIRE(rp2.ok());
+  CHECK(rp2->id == other->rp_id);
+
+  // An officer token is not an API key, even for the same bytes (the HMAC label differs).
+  auto officer = accounts_->AddOfficer("Eva Lind", "Skatteverket", "officer");
+  REQUIRE(officer.ok());
+  for (std::string bad : {std::string(), std::string("x"), created->api_key + "x",
+                          created->api_key.substr(1), std::string(500, 'a'), officer->token}) {
+    auto r = accounts_->AuthenticateRelyingParty(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "unauthorized");
+  }
+  CHECK(accounts_->AuthenticateOfficer(created->api_key).error().code == "unauthorized");
+
+  auto revoked = store_->Write(server::storage::Durability::kDurable,
+                               [&](server::storage::Transaction& tx) {
+                                 return store_->relying_parties().Revoke(tx, created->rp_id, kNow);
+                               });
+  REQUIRE(revoked.ok());
+  auto after = accounts_->AuthenticateRelyingParty(created->api_key);
+  REQUIRE_FALSE(after.ok());
+  CHECK(after.error().code == "unauthorized");
+  CHECK(accounts_->AuthenticateRelyingParty(other->api_key).ok());
+}
+
 }  // namespace
 }  // namespace tillit::service::testing

@@ -96,6 +96,32 @@ class ServiceFixture {
     return activations_->Complete(code, challenge.nonce, key.verifying_key().bytes(), sig.bytes());
   }
 
+  // A resident with an activated credential: what the device holds.
+  struct DeviceHolder {
+    IssuedIdentifier issued;
+    ActivatedCredential credential;
+    crypto::SigningKey key;
+  };
+
+  // Enrols and issues `request` (it must come out "ready"), then activates a fresh device
+  // key with the activation code.
+  DeviceHolder EnrolAndActivate(const EnrolmentRequest& request) {
+    auto created = enrolments_->Create(anna_, request);
+    REQUIRE(created.ok());
+    REQUIRE(created->status == "ready");
+    auto issued = enrolments_->Issue(anna_, created->enrolment_id);
+    REQUIRE(issued.ok());
+    crypto::SigningKey key = crypto::SigningKey::Generate();
+    auto activated = Activate(issued->activation_code, key);
+    REQUIRE(activated.ok());
+    return DeviceHolder{*issued, *activated, std::move(key)};
+  }
+
+  // Level 3 (passport, chip-read, face-to-photo).
+  DeviceHolder EnrolAndActivate(std::string given, std::string surname, std::string passport) {
+    return EnrolAndActivate(Request(std::move(given), std::move(surname), std::move(passport)));
+  }
+
   FixedClock clock_;
   std::string root_;
   std::string dir_;

@@ -14,7 +14,25 @@
 // Expired orders are failed lazily when touched and swept out of memory on Start.
 //
 // Error codes: see docs/protocol.md §4 (e-service) and §7 (device). Errors never change an
-// order, except the certificateErr cases the protocol defines as failing it.
+// order, except the certificateErr cases the protocol defines as failing it (and the
+// pending order an alreadyInProgress cancels).
+//
+// Audit: a completed order is audited ("loginCompleted"/"signCompleted", actor
+// "rp:<rpId>", subject the identifier, detail {"orderRef", "credentialSerial"}) in the
+// same durable transaction as its result. A certificateErr failure (a credential revoked,
+// suspended, expired or below the level, at Scan or Respond, or a PIN lock reported by
+// Decline) is audited durably as "loginRefused"/"signRefused" with a "reason"
+// (revoked, suspended, expired, notYetValid, levelTooLow, pinLocked). The order is failed
+// first and stays failed even if that audit write fails, since refusing matters more than
+// recording the refusal; the call then returns the storage error instead of
+// "certificateErr", so the missing entry surfaces as a 503 and in the server log.
+//
+// Choices the protocol leaves open: at Scan the required identifier is checked before the
+// credential's status, so somebody else's credential (revoked or not) gets
+// identifierMismatch and never fails the order. The per-RP limit counts pending orders.
+// userVisibleData and userNonVisibleData must be 1..kMaxUserDataBytes bytes when given.
+// While a Respond is writing its result the order reads as pending (the hint it had);
+// Cancel answers "invalidParameters" for it and alreadyInProgress does not cancel it.
 //
 // Thread safety: thread-safe; every method may run concurrently with every other. The
 // referenced store, clock and keys must outlive the service.

@@ -13,10 +13,11 @@
 #include "tillit/service/activation_service.h"
 #include "tillit/service/enrolment_service.h"
 #include "tillit/service/issuer_keys.h"
+#include "tillit/service/order_service.h"
 
 namespace tillit::server::api {
 
-// What the desk and device routes call. Not owned.
+// What the desk, device and e-service routes call. Not owned.
 struct IssuerServices {
   service::AccountService* accounts = nullptr;
   service::EnrolmentService* enrolments = nullptr;
@@ -25,6 +26,9 @@ struct IssuerServices {
   // The server's address as devices reach it, e.g. "http://127.0.0.1:8080"; written into
   // the activation QR text (tillit-activate:v1:<CODE>:<URL>).
   std::string public_url;
+  // Login and signing orders (docs/protocol.md): the /rp/v1/ and /device/v1/orders/ routes
+  // are added only when set.
+  service::OrderService* orders = nullptr;
 };
 
 // Adds every /desk/v1/ route to `router`.

@@ -37,6 +37,10 @@ namespace tillit::server::api {
 //   codeExpired           400    unresolvedMatches      409
 //   storageFull           503    invalidTransition      409
 //   storageUnavailable    503    duplicate              409
+// and the login and signing codes (docs/protocol.md §4, §7):
+//   qrInvalid             400    certificateErr         403
+//   qrExpired             400    identifierMismatch     403
+//   invalidSignature      400    orderNotActive         409
 // Any other code is 500 and is reported to the client as internalError (see ErrorResponse).
 int HttpStatusFor(const Error& error);
 

@@ -1,0 +1,735 @@
+// OrderService: the login and signing state machine (see tillit/service/order_service.h,
+// docs/protocol.md).
+//
+// Every order lives in one map behind one mutex, with indexes by qrStartToken,
+// autoStartToken and (while pending) the required identifier, and a count of pending
+// orders per relying party. The mutex is held only for map work and comparisons: storage
+// reads, signature verification, JSON and JWS building and the durable write all run
+// outside it. Respond decides its winner under the mutex by moving the order to the
+// internal phase kCompleting; every other call then sees "orderNotActive" (devices) or
+// "pending" (collect) until the write has succeeded (complete) or failed (back to the
+// phase it came from).
+#include "tillit/service/order_service.h"
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "order_completion.h"
+#include "order_request.h"
+#include "stored_request.h"
+#include "tillit/crypto/compare.h"
+#include "tillit/crypto/ed25519.h"
+#include "tillit/crypto/random.h"
+#include "tillit/protocol/login_qr.h"
+
+namespace tillit::service {
+namespace {
+
+using server::storage::CredentialRow;
+using server::storage::CredentialStatus;
+using server::storage::Durability;
+using server::storage::OrderResultRow;
+using server::storage::PersonRow;
+using server::storage::ReadTransaction;
+using server::storage::Transaction;
+
+// How often Start sweeps expired and forgotten orders out of memory.
+constexpr int64_t kSweepIntervalMs = 1000;
+// A credential serial is 32 lower-case hex characters; anything else is not looked up.
+constexpr size_t kSerialChars = 32;
+
+enum class Phase {
+  kOutstanding,  // pending, outstandingTransaction
+  kStarted,      // pending, started (bound to a credential, challenge issued)
+  kUserSign,     // pending, userSign
+  kCompleting,   // pending (as `resume_phase`): a Respond is writing the result
+  kFailed,       // failed, `hint`
+  kComplete,     // complete, `completion_json`
+};
+
+struct Order {
+  // Fixed at Start.
+  std::string order_ref;
+  std::string rp_id;
+  std::string rp_name;
+  OrderAction action = OrderAction::kAuth;
+  int min_assurance_level = 1;
+  std::optional<std::string> required_identifier;  // canonical
+  std::optional<Bytes> user_visible_data;
+  std::optional<Bytes> user_non_visible_data;
+  std::optional<crypto::Sha256Digest> visible_hash;
+  std::optional<crypto::Sha256Digest> non_visible_hash;
+  std::string auto_start_token;
+  std::string qr_start_token;
+  std::string qr_start_secret;
+  int64_t created_ms = 0;
+
+  Phase phase = Phase::kOutstanding;
+  Phase resume_phase = Phase::kStarted;  // kCompleting: where a failed write returns to
+  std::string hint;                      // kFailed
+  int64_t finished_ms = 0;               // kFailed, kComplete
+  std::string completion_json;           // kComplete
+
+  // Set at scan.
+  std::string credential_serial;
+  std::string credential_identifier;  // canonical
+  Bytes holder_public_key;
+  Bytes challenge;
+  std::string start_text;
+};
+
+bool IsPending(Phase phase) { return phase != Phase::kFailed && phase != Phase::kComplete; }
+
+std::string_view PendingHint(Phase phase) {
+  switch (phase) {
+    case Phase::kOutstanding:
+      return "outstandingTransaction";
+    case Phase::kStarted:
+      return "started";
+    case Phase::kUserSign:
+      return "userSign";
+    default:
+      return "";
+  }
+}
+
+bool IsCredentialSerial(std::string_view serial) {
+  if (serial.size() != kSerialChars) return false;
+  return std::all_of(serial.begin(), serial.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Error NotFound(std::string_view what) { return MakeError("notFound", std::string(what)); }
+Error NotActive(std::string_view what) { return MakeError("orderNotActive", std::string(what)); }
+
+bool SameDigest(const std::optional<crypto::Sha256Digest>& a,
+                const std::optional<crypto::Sha256Digest>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || crypto::ConstantTimeEquals(*a, *b);
+}
+
+// Why a credential may not complete an order (docs/protocol.md §3 certificateErr), or
+// empty if it may.
+std::string CredentialProblem(const CredentialRow& credential, int min_level, int64_t now_s) {
+  switch (credential.status) {
+    case CredentialStatus::kGood:
+      break;
+    case CredentialStatus::kSuspended:
+      return "suspended";
+    case CredentialStatus::kRevoked:
+      return "revoked";
+  }
+  // Valid iff not_before <= now < not_after, as certificates are read (credential.h).
+  if (now_s >= credential.not_after) return "expired";
+  if (now_s < credential.not_before) return "notYetValid";
+  if (credential.assurance_level < min_level) return "levelTooLow";
+  return "";
+}
+
+}  // namespace
+
+std::string_view OrderStatusName(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::kPending:
+      return "pending";
+    case OrderStatus::kFailed:
+      return "failed";
+    case OrderStatus::kComplete:
+      return "complete";
+  }
+  return "failed";  // unreachable
+}
+
+struct OrderService::State {
+  State(server::storage::Store& store, const Clock& clock, const IssuerKeys& keys,
+        std::string issuer_url, OrderLimits limits)
+      : store(store), clock(clock), keys(keys), issuer_url(std::move(issuer_url)), limits(limits) {}
+
+  server::storage::Store& store;
+  const Clock& clock;
+  const IssuerKeys& keys;
+  const std::string issuer_url;
+  const OrderLimits limits;
+
+  mutable std::mutex mutex;
+  // Everything below is guarded by `mutex`.
+  std::unordered_map<std::string, std::shared_ptr<Order>> orders;      // by orderRef
+  std::unordered_map<std::string, std::string> by_qr_token;            // -> orderRef
+  std::unordered_map<std::string, std::string> by_auto_start_token;    // -> orderRef
+  std::unordered_map<std::string, std::string> pending_by_identifier;  // required identifier
+  std::unordered_map<std::string, size_t> pending_per_rp;
+  int64_t last_sweep_ms = 0;
+
+  // --- helpers; all require `mutex` held ---
+
+  // Moves a pending order to failed. Idempotent for finished orders (no-op).
+  void Fail(Order& order, std::string hint, int64_t finished_ms) {
+    if (!IsPending(order.phase)) return;
+    Unpend(order);
+    order.phase = Phase::kFailed;
+    order.hint = std::move(hint);
+    order.finished_ms = finished_ms;
+  }
+
+  void Complete(Order& order, std::string completion_json, int64_t finished_ms) {
+    Unpend(order);
+    order.phase = Phase::kComplete;
+    order.completion_json = std::move(completion_json);
+    order.finished_ms = finished_ms;
+  }
+
+  // Drops the order from the pending-only indexes (call exactly once, when it finishes).
+  void Unpend(const Order& order) {
+    if (order.required_identifier) {
+      auto it = pending_by_identifier.find(*order.required_identifier);
+      if (it != pending_by_identifier.end() && it->second == order.order_ref) {
+        pending_by_identifier.erase(it);
+      }
+    }
+    auto count = pending_per_rp.find(order.rp_id);
+    TILLIT_CHECK(count != pending_per_rp.end() && count->second > 0);
+    if (--count->second == 0) pending_per_rp.erase(count);
+  }
+
+  // Applies the timers: a pending order past its deadline fails with expiredTransaction
+  // (finished at the deadline, so retention does not depend on when it was looked at).
+  // Returns false if the order is finished and past retention: the caller must Forget it.
+  bool Refresh(Order& order, int64_t now_ms) {
+    if (order.phase == Phase::kOutstanding && now_ms - order.created_ms >= limits.scan_timeout_ms) {
+      Fail(order, "expiredTransaction", order.created_ms + limits.scan_timeout_ms);
+    } else if (IsPending(order.phase) && order.phase != Phase::kCompleting &&
+               now_ms - order.created_ms >= limits.order_timeout_ms) {
+      Fail(order, "expiredTransaction", order.created_ms + limits.order_timeout_ms);
+    }
+    return IsPending(order.phase) || now_ms - order.finished_ms < limits.result_retention_ms;
+  }
+
+  void Forget(const std::string& order_ref) {
+    auto it = orders.find(order_ref);
+    if (it == orders.end()) return;
+    std::shared_ptr<Order> order = it->second;
+    TILLIT_CHECK(!IsPending(order->phase));
+    by_qr_token.erase(order->qr_start_token);
+    by_auto_start_token.erase(order->auto_start_token);
+    orders.erase(it);
+  }
+
+  // The order named by orderRef, timers applied; null if unknown or forgotten.
+  std::shared_ptr<Order> Touch(std::string_view order_ref, int64_t now_ms) {
+    auto it = orders.find(std::string(order_ref));
+    if (it == orders.end()) return nullptr;
+    std::shared_ptr<Order> order = it->second;
+    if (!Refresh(*order, now_ms)) {
+      Forget(order->order_ref);
+      return nullptr;
+    }
+    return order;
+  }
+
+  std::shared_ptr<Order> TouchByToken(const std::unordered_map<std::string, std::string>& index,
+                                      std::string_view token, int64_t now_ms) {
+    auto it = index.find(std::string(token));
+    if (it == index.end()) return nullptr;
+    return Touch(it->second, now_ms);
+  }
+
+  // Expires and forgets in one pass over every order, at most every kSweepIntervalMs.
+  void MaybeSweep(int64_t now_ms) {
+    if (now_ms - last_sweep_ms < kSweepIntervalMs && now_ms >= last_sweep_ms) return;
+    last_sweep_ms = now_ms;
+    std::vector<std::string> forget;
+    for (auto& [ref, order] : orders) {
+      if (!Refresh(*order, now_ms)) forget.push_back(ref);
+    }
+    for (const auto& ref : forget) Forget(ref);
+  }
+
+  // True if `order` is still the one held under its orderRef (not forgotten meanwhile),
+  // with its timers applied.
+  bool Current(Order& order, int64_t now_ms) {
+    auto it = orders.find(order.order_ref);
+    return it != orders.end() && it->second.get() == &order && Refresh(order, now_ms);
+  }
+
+  // The order bound to `challenge` under orderRef, for the device calls after scan.
+  // "notFound" unless the order exists and has been scanned with exactly this challenge.
+  Result<std::shared_ptr<Order>> TouchWithChallenge(std::string_view order_ref, ByteView challenge,
+                                                    int64_t now_ms) {
+    std::shared_ptr<Order> order = Touch(order_ref, now_ms);
+    if (!order || order->challenge.empty() ||
+        !crypto::ConstantTimeEquals(order->challenge, challenge)) {
+      return NotFound("unknown order or wrong challenge");
+    }
+    return order;
+  }
+
+  // --- storage; called without `mutex` ---
+
+  // Records a refusal (certificateErr) durably. Nothing secret: the order, the serial and
+  // a reason word.
+  Status AuditRefusal(const Order& order, const std::string& subject,
+                      const std::string& credential_serial, const std::string& reason,
+                      int64_t now_s) {
+    const std::string action = order.action == OrderAction::kSign ? "signRefused" : "loginRefused";
+    const std::string detail = internal::AuditDetail({{"orderRef", order.order_ref},
+                                                      {"credentialSerial", credential_serial},
+                                                      {"reason", reason}});
+    return store.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+      auto appended = store.audit().Append(tx, {.at = now_s,
+                                                .actor = "rp:" + order.rp_id,
+                                                .action = action,
+                                                .subject = subject,
+                                                .detail_json = detail});
+      if (!appended.ok()) return std::move(appended).error();
+      return {};
+    });
+  }
+
+  Result<ScannedOrder> Scan(std::shared_ptr<Order> order, std::string_view credential_serial,
+                            std::string start_text);
+};
+
+OrderService::OrderService(server::storage::Store& store, const Clock& clock,
+                           const IssuerKeys& keys, std::string issuer_url, OrderLimits limits)
+    : state_(std::make_unique<State>(store, clock, keys, std::move(issuer_url), limits)) {}
+
+OrderService::~OrderService() = default;
+
+size_t OrderService::OrdersInMemory() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->orders.size();
+}
+
+Result<StartedOrder> OrderService::Start(const RelyingParty& rp, const OrderRequest& request) {
+  TILLIT_TRY_ASSIGN(internal::ValidOrderRequest valid, internal::ValidateOrderRequest(request));
+  State& s = *state_;
+
+  auto order = std::make_shared<Order>();
+  order->rp_id = rp.id;
+  order->rp_name = rp.name;
+  order->action = valid.action;
+  order->min_assurance_level = valid.min_assurance_level;
+  order->required_identifier = std::move(valid.required_identifier);
+  if (valid.user_visible_data) order->visible_hash = crypto::Sha256(*valid.user_visible_data);
+  if (valid.user_non_visible_data) {
+    order->non_visible_hash = crypto::Sha256(*valid.user_non_visible_data);
+  }
+  order->user_visible_data = std::move(valid.user_visible_data);
+  order->user_non_visible_data = std::move(valid.user_non_visible_data);
+  order->qr_start_secret = protocol::GenerateUuidV4();
+
+  std::lock_guard lock(s.mutex);
+  const int64_t now_ms = s.clock.NowUnixMillis();
+  s.MaybeSweep(now_ms);
+
+  if (order->required_identifier) {
+    auto it = s.pending_by_identifier.find(*order->required_identifier);
+    if (it != s.pending_by_identifier.end()) {
+      std::shared_ptr<Order> other = s.Touch(it->second, now_ms);
+      if (other && IsPending(other->phase)) {
+        // Two concurrent orders for one person are suspicious (docs/protocol.md §4.1): the
+        // old one fails too. One that is writing its result is left to finish.
+        if (other->phase != Phase::kCompleting) s.Fail(*other, "cancelled", now_ms);
+        return MakeError("alreadyInProgress",
+                         "another order for requirement.identifier is pending");
+      }
+    }
+  }
+  auto count = s.pending_per_rp.find(rp.id);
+  if (count != s.pending_per_rp.end() && count->second >= s.limits.max_live_orders_per_rp) {
+    return MakeError("tooManyRequests", "too many pending orders for this e-service");
+  }
+
+  // UUID v4 collisions are astronomically unlikely; retrying keeps the indexes exact anyway.
+  do {
+    order->order_ref = protocol::GenerateUuidV4();
+  } while (s.orders.count(order->order_ref) != 0);
+  do {
+    order->qr_start_token = protocol::GenerateUuidV4();
+  } while (s.by_qr_token.count(order->qr_start_token) != 0);
+  do {
+    order->auto_start_token = protocol::GenerateUuidV4();
+  } while (s.by_auto_start_token.count(order->auto_start_token) != 0);
+  order->created_ms = now_ms;
+
+  s.orders.emplace(order->order_ref, order);
+  s.by_qr_token.emplace(order->qr_start_token, order->order_ref);
+  s.by_auto_start_token.emplace(order->auto_start_token, order->order_ref);
+  if (order->required_identifier) {
+    s.pending_by_identifier[*order->required_identifier] = order->order_ref;
+  }
+  ++s.pending_per_rp[rp.id];
+  return StartedOrder{.order_ref = order->order_ref,
+                      .auto_start_token = order->auto_start_token,
+                      .qr_start_token = order->qr_start_token,
+                      .qr_start_secret = order->qr_start_secret};
+}
+
+Result<CollectAnswer> OrderService::Collect(const RelyingParty& rp, std::string_view order_ref) {
+  if (!protocol::IsUuidV4(order_ref)) {
+    return MakeError("invalidParameters", "orderRef: not a lower-case UUID");
+  }
+  State& s = *state_;
+  int64_t now_ms;
+  {
+    std::lock_guard lock(s.mutex);
+    now_ms = s.clock.NowUnixMillis();
+    std::shared_ptr<Order> order = s.Touch(order_ref, now_ms);
+    if (order) {
+      if (order->rp_id != rp.id) return NotFound("unknown order");
+      CollectAnswer answer;
+      answer.order_ref = order->order_ref;
+      switch (order->phase) {
+        case Phase::kFailed:
+          answer.status = OrderStatus::kFailed;
+          answer.hint_code = order->hint;
+          break;
+        case Phase::kComplete:
+          answer.status = OrderStatus::kComplete;
+          answer.completion_data_json = order->completion_json;
+          break;
+        case Phase::kCompleting:
+          answer.status = OrderStatus::kPending;
+          answer.hint_code = std::string(PendingHint(order->resume_phase));
+          break;
+        default:
+          answer.status = OrderStatus::kPending;
+          answer.hint_code = std::string(PendingHint(order->phase));
+          break;
+      }
+      return answer;
+    }
+  }
+  // Not in memory (a restart, or forgotten): a completed result may still be in storage.
+  TILLIT_TRY_ASSIGN(auto row, s.store.Read([&](ReadTransaction& tx) {
+    return s.store.order_results().Find(tx, order_ref);
+  }));
+  if (!row || row->rp_id != rp.id ||
+      now_ms - row->completed_at * 1000 >= s.limits.result_retention_ms) {
+    return NotFound("unknown order");
+  }
+  return CollectAnswer{.order_ref = row->order_ref,
+                       .status = OrderStatus::kComplete,
+                       .hint_code = "",
+                       .completion_data_json = std::move(row->completion_json)};
+}
+
+Status OrderService::Cancel(const RelyingParty& rp, std::string_view order_ref) {
+  if (!protocol::IsUuidV4(order_ref)) {
+    return MakeError("invalidParameters", "orderRef: not a lower-case UUID");
+  }
+  State& s = *state_;
+  int64_t now_ms;
+  {
+    std::lock_guard lock(s.mutex);
+    now_ms = s.clock.NowUnixMillis();
+    std::shared_ptr<Order> order = s.Touch(order_ref, now_ms);
+    if (order) {
+      if (order->rp_id != rp.id) return NotFound("unknown order");
+      if (order->phase == Phase::kCompleting) {
+        // The device has answered and the result is being written; it cannot be taken
+        // back. If the write fails the order is pending again and may be cancelled then.
+        return MakeError("invalidParameters", "orderRef: the order is being completed");
+      }
+      if (!IsPending(order->phase)) {
+        return MakeError("invalidParameters", "orderRef: the order has finished");
+      }
+      s.Fail(*order, "cancelled", now_ms);
+      return {};
+    }
+  }
+  // After a restart a completed order is known only to storage: still "finished".
+  TILLIT_TRY_ASSIGN(auto row, s.store.Read([&](ReadTransaction& tx) {
+    return s.store.order_results().Find(tx, order_ref);
+  }));
+  if (row && row->rp_id == rp.id &&
+      now_ms - row->completed_at * 1000 < s.limits.result_retention_ms) {
+    return MakeError("invalidParameters", "orderRef: the order has finished");
+  }
+  return NotFound("unknown order");
+}
+
+Result<ScannedOrder> OrderService::ScanQr(std::string_view qr_text,
+                                          std::string_view credential_serial) {
+  TILLIT_TRY_ASSIGN(protocol::LoginQr qr, protocol::ParseLoginQr(qr_text));
+  State& s = *state_;
+  std::shared_ptr<Order> order;
+  {
+    std::lock_guard lock(s.mutex);
+    const int64_t now_ms = s.clock.NowUnixMillis();
+    order = s.TouchByToken(s.by_qr_token, qr.qr_start_token, now_ms);
+    if (!order) return MakeError("qrInvalid", "unknown qrStartToken");
+    TILLIT_TRY(protocol::CheckLoginQrCode(qr, order->qr_start_secret));
+    TILLIT_TRY(protocol::CheckLoginQrFresh(qr.t, now_ms - order->created_ms,
+                                           s.limits.qr_max_age_seconds,
+                                           s.limits.qr_max_skew_seconds));
+    if (order->phase != Phase::kOutstanding) {
+      return NotActive("the order has been scanned already or has finished");
+    }
+  }
+  return s.Scan(std::move(order), credential_serial, std::string(qr_text));
+}
+
+Result<ScannedOrder> OrderService::ScanAutoStart(std::string_view auto_start_token,
+                                                 std::string_view credential_serial) {
+  if (!protocol::IsUuidV4(auto_start_token)) {
+    return MakeError("qrInvalid", "autoStartToken: not a lower-case UUID");
+  }
+  State& s = *state_;
+  std::shared_ptr<Order> order;
+  {
+    std::lock_guard lock(s.mutex);
+    order = s.TouchByToken(s.by_auto_start_token, auto_start_token, s.clock.NowUnixMillis());
+    if (!order) return MakeError("qrInvalid", "unknown autoStartToken");
+    if (order->phase != Phase::kOutstanding) {
+      return NotActive("the order has been scanned already or has finished");
+    }
+  }
+  return s.Scan(std::move(order), credential_serial, "autostart." + std::string(auto_start_token));
+}
+
+// The part of a scan after the start checks: the credential (read without the lock), then
+// binding the order if it is still outstanding.
+Result<ScannedOrder> OrderService::State::Scan(std::shared_ptr<Order> order,
+                                               std::string_view credential_serial,
+                                               std::string start_text) {
+  if (!IsCredentialSerial(credential_serial)) return NotFound("unknown credential");
+  auto credential = store.Read(
+      [&](ReadTransaction& tx) { return store.credentials().Get(tx, credential_serial); });
+  if (!credential.ok()) return std::move(credential).error();  // notFound or storage
+
+  // The identifier is checked before the credential's status so that a stranger's
+  // credential, revoked or not, can never fail somebody else's order (docs/protocol.md
+  // §7.1: identifierMismatch leaves the order unchanged).
+  if (order->required_identifier && *order->required_identifier != credential->identifier) {
+    return MakeError("identifierMismatch", "the order requires another person");
+  }
+
+  const int64_t now_ms = clock.NowUnixMillis();
+  const std::string problem =
+      CredentialProblem(*credential, order->min_assurance_level, now_ms / 1000);
+  std::unique_lock lock(mutex);
+  // The order may have moved on while the credential was read.
+  if (!Current(*order, now_ms) || order->phase != Phase::kOutstanding) {
+    return NotActive("the order has been scanned already or has finished");
+  }
+  if (!problem.empty()) {
+    Fail(*order, "certificateErr", now_ms);
+    lock.unlock();
+    // The refusal stands even if it cannot be recorded; the caller then gets the storage
+    // error (see the header).
+    TILLIT_TRY(
+        AuditRefusal(*order, credential->identifier, credential->serial, problem, now_ms / 1000));
+    return MakeError("certificateErr", "the credential is " + problem);
+  }
+
+  order->phase = Phase::kStarted;
+  order->credential_serial = credential->serial;
+  order->credential_identifier = credential->identifier;
+  order->holder_public_key = credential->holder_public_key;
+  order->challenge = crypto::RandomBytes(protocol::kChallengeSize);
+  order->start_text = std::move(start_text);
+
+  ScannedOrder scanned{.order_ref = order->order_ref,
+                       .challenge = order->challenge,
+                       .action = order->action,
+                       .rp_id = order->rp_id,
+                       .rp_name = order->rp_name,
+                       .user_visible_data = order->user_visible_data,
+                       .user_non_visible_data_hash = order->non_visible_hash,
+                       .expires_at = (order->created_ms + limits.order_timeout_ms) / 1000};
+  return scanned;
+}
+
+Status OrderService::MarkShown(std::string_view order_ref, ByteView challenge) {
+  State& s = *state_;
+  std::lock_guard lock(s.mutex);
+  TILLIT_TRY_ASSIGN(auto order,
+                    s.TouchWithChallenge(order_ref, challenge, s.clock.NowUnixMillis()));
+  if (order->phase == Phase::kStarted) {
+    order->phase = Phase::kUserSign;
+  } else if (order->phase != Phase::kUserSign) {
+    return NotActive("the order is not waiting for the device");
+  }
+  return {};
+}
+
+Status OrderService::Decline(std::string_view order_ref, ByteView challenge, DeclineReason reason) {
+  State& s = *state_;
+  std::shared_ptr<Order> order;
+  int64_t now_ms;
+  {
+    std::lock_guard lock(s.mutex);
+    now_ms = s.clock.NowUnixMillis();
+    TILLIT_TRY_ASSIGN(order, s.TouchWithChallenge(order_ref, challenge, now_ms));
+    if (order->phase != Phase::kStarted && order->phase != Phase::kUserSign) {
+      return NotActive("the order is not waiting for the device");
+    }
+    if (reason == DeclineReason::kUserCancel) {
+      s.Fail(*order, "userCancel", now_ms);
+      return {};
+    }
+    s.Fail(*order, "certificateErr", now_ms);
+  }
+  // A locked key store ends the order as certificateErr, which is audited like every
+  // refusal. The fields read are fixed once the order is bound.
+  return s.AuditRefusal(*order, order->credential_identifier, order->credential_serial, "pinLocked",
+                        now_ms / 1000);
+}
+
+Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, ByteView signature,
+                             std::string_view device_ip) {
+  State& s = *state_;
+  // The order's binding is copied under the lock. Its fields fixed at Start and at scan
+  // never change afterwards, so they are read without the lock later on.
+  // 1. The order exists and the challenge in signedData is its challenge. (Bytes that do
+  //    not parse have no challenge to compare: invalidParameters once the order is known.)
+  auto parsed = protocol::ParseSignedData(signed_data);
+  std::shared_ptr<Order> order;
+  std::string bound_serial;
+  Bytes bound_key;
+  std::string bound_identifier;
+  {
+    std::lock_guard lock(s.mutex);
+    const int64_t now_ms = s.clock.NowUnixMillis();
+    if (!parsed.ok()) {
+      if (!s.Touch(order_ref, now_ms)) return NotFound("unknown order or wrong challenge");
+      return MakeError("invalidParameters", "signedData: " + parsed.error().message);
+    }
+    const protocol::SignedData& data = *parsed;
+    TILLIT_TRY_ASSIGN(order, s.TouchWithChallenge(order_ref, data.challenge, now_ms));
+    // 2. It takes a response.
+    if (order->phase != Phase::kStarted && order->phase != Phase::kUserSign) {
+      return NotActive("the order is not waiting for a response");
+    }
+    // 3. Every field is the order's (docs/protocol.md §5).
+    const char* mismatch = nullptr;
+    if (data.action != order->action) {
+      mismatch = "action";
+    } else if (data.order_ref != order->order_ref) {
+      mismatch = "orderRef";
+    } else if (data.rp_id != order->rp_id) {
+      mismatch = "rpId";
+    } else if (data.rp_name != order->rp_name) {
+      mismatch = "rpName";
+    } else if (data.credential_serial != order->credential_serial) {
+      mismatch = "credentialSerial";
+    } else if (data.start != order->start_text) {
+      mismatch = "start";
+    } else if (!SameDigest(data.visible_data_hash, order->visible_hash)) {
+      mismatch = "visible";
+    } else if (!SameDigest(data.non_visible_data_hash, order->non_visible_hash)) {
+      mismatch = "nonVisible";
+    }
+    if (mismatch != nullptr) {
+      return MakeError("invalidParameters",
+                       std::string("signedData: ") + mismatch + " does not match the order");
+    }
+    const int64_t now_s = now_ms / 1000;
+    if (data.signed_at < now_s - s.limits.signed_at_tolerance_seconds ||
+        data.signed_at > now_s + s.limits.signed_at_tolerance_seconds) {
+      return MakeError("invalidParameters", "signedData: signedAt too far from the issuer's clock");
+    }
+    bound_serial = order->credential_serial;
+    bound_key = order->holder_public_key;
+    bound_identifier = order->credential_identifier;
+  }
+
+  // 4. The signature, under the key bound at scan.
+  {
+    auto key = crypto::VerifyingKey::Create(bound_key);
+    auto sig = crypto::Signature::Parse(signature);
+    if (!key.ok() || !sig.ok() || !key->Verify(signed_data, *sig).ok()) {
+      return MakeError("invalidSignature", "the signature does not verify");
+    }
+  }
+
+  // 5. The credential is still good, and its holder as stored.
+  struct Holder {
+    CredentialRow credential;
+    PersonRow person;
+  };
+  TILLIT_TRY_ASSIGN(Holder holder, s.store.Read([&](ReadTransaction& tx) -> Result<Holder> {
+    TILLIT_TRY_ASSIGN(auto credential, s.store.credentials().Get(tx, bound_serial));
+    TILLIT_TRY_ASSIGN(auto person, s.store.persons().Get(tx, credential.identifier));
+    return Holder{std::move(credential), std::move(person)};
+  }));
+  int64_t now_ms = s.clock.NowUnixMillis();
+  const std::string problem =
+      CredentialProblem(holder.credential, order->min_assurance_level, now_ms / 1000);
+
+  // The winner: the first caller to find the order still waiting moves it on.
+  {
+    std::lock_guard lock(s.mutex);
+    now_ms = s.clock.NowUnixMillis();
+    if (!s.Current(*order, now_ms) ||
+        (order->phase != Phase::kStarted && order->phase != Phase::kUserSign)) {
+      return NotActive("the order is not waiting for a response");
+    }
+    if (!problem.empty()) {
+      s.Fail(*order, "certificateErr", now_ms);
+    } else {
+      order->resume_phase = order->phase;
+      order->phase = Phase::kCompleting;
+    }
+  }
+  if (!problem.empty()) {
+    TILLIT_TRY(s.AuditRefusal(*order, bound_identifier, bound_serial, problem, now_ms / 1000));
+    return MakeError("certificateErr", "the credential is " + problem);
+  }
+
+  // The result, written with its audit entry in one durable transaction.
+  const int64_t completed_at = now_ms / 1000;
+  const bool sign = order->action == OrderAction::kSign;
+  Result<std::string> completion =
+      internal::BuildCompletionData({.issuer_url = s.issuer_url,
+                                     .order_ref = order->order_ref,
+                                     .rp_id = order->rp_id,
+                                     .action = order->action,
+                                     .credential = &holder.credential,
+                                     .person = &holder.person,
+                                     .signed_data = signed_data,
+                                     .signature = signature,
+                                     .device_ip = std::string(device_ip),
+                                     .completed_at = completed_at,
+                                     .user_visible_data = &order->user_visible_data,
+                                     .user_non_visible_data = &order->user_non_visible_data},
+                                    s.keys.result_key());
+  Status written = completion.ok() ? Status() : Status(completion.error());
+  if (written.ok()) {
+    const OrderResultRow row{.order_ref = order->order_ref,
+                             .rp_id = order->rp_id,
+                             .identifier = holder.credential.identifier,
+                             .credential_serial = holder.credential.serial,
+                             .action = std::string(protocol::OrderActionName(order->action)),
+                             .completed_at = completed_at,
+                             .completion_json = *completion};
+    const std::string detail = internal::AuditDetail(
+        {{"orderRef", order->order_ref}, {"credentialSerial", holder.credential.serial}});
+    written = s.store.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+      TILLIT_TRY(s.store.order_results().Insert(tx, row));
+      auto appended =
+          s.store.audit().Append(tx, {.at = completed_at,
+                                      .actor = "rp:" + order->rp_id,
+                                      .action = sign ? "signCompleted" : "loginCompleted",
+                                      .subject = holder.credential.identifier,
+                                      .detail_json = detail});
+      if (!appended.ok()) return std::move(appended).error();
+      return {};
+    });
+  }
+
+  std::lock_guard lock(s.mutex);
+  TILLIT_CHECK(order->phase == Phase::kCompleting);  // nothing else moves a completing order
+  if (!written.ok()) {
+    order->phase = order->resume_phase;  // the device may retry
+    return written;
+  }
+  s.Complete(*order, std::move(*completion), s.clock.NowUnixMillis());
+  return {};
+}
+
+}  // namespace tillit::service
