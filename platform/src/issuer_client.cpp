@@ -11,6 +11,7 @@
 
 #include "tillit/protocol/login_qr.h"
 #include "tillit/protocol/signed_data.h"
+#include "tillit/utf8.h"
 
 namespace tillit::platform {
 namespace {
@@ -35,43 +36,6 @@ Result<std::optional<std::string>> OptionalStringField(const value& json, const 
   if (!json.has_field(name) || json.at(name).is_null()) return std::optional<std::string>();
   if (!json.at(name).is_string()) return BadResponse(std::string(name) + " is not a string");
   return std::optional<std::string>(json.at(name).as_string());
-}
-
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (extra >= text.size() - i) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 // docs/protocol.md §4.1: userVisibleData is at most 40,000 bytes of UTF-8 without NUL.
@@ -225,7 +189,7 @@ Result<DeviceOrder> IssuerClient::ScanOrder(const std::string& qr_text,
       return BadResponse("userVisibleData is not 1 to 40000 bytes of base64");
     }
     const std::string_view text = AsString(*decoded);
-    if (!IsValidUtf8(text) || text.find('\0') != std::string_view::npos) {
+    if (!IsUtf8Text(text)) {
       return BadResponse("userVisibleData is not UTF-8 text");
     }
     out.user_visible_data = std::move(*decoded);

@@ -33,6 +33,7 @@
 #include "tillit/protocol/login_qr.h"
 #include "tillit/protocol/signed_data.h"
 #include "tillit/result.h"
+#include "tillit/utf8.h"
 
 namespace {
 
@@ -359,43 +360,6 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
   return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
 }
 
-// Well-formed UTF-8 (RFC 3629) without U+0000: what the issuer accepts as userVisibleData.
-bool IsUtf8Text(ByteView bytes) {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const uint8_t b0 = bytes[i];
-    size_t length;
-    uint32_t cp;
-    if (b0 == 0) return false;
-    if (b0 < 0x80) {
-      length = 1;
-      cp = b0;
-    } else if ((b0 & 0xE0) == 0xC0) {
-      length = 2;
-      cp = b0 & 0x1F;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      length = 3;
-      cp = b0 & 0x0F;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      length = 4;
-      cp = b0 & 0x07;
-    } else {
-      return false;
-    }
-    if (bytes.size() - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
-      if ((bytes[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (bytes[i + k] & 0x3F);
-    }
-    static constexpr uint32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
 // --- the result ----------------------------------------------------------------------------
 
 // A collect answer whose fields have the right types and encodings. Unverified.
@@ -567,7 +531,7 @@ Result<value> Verify(const Options& options) {
   if (sd.action == protocol::OrderAction::kSign && !result.user_visible_data) {
     return Invalid("userDataMismatch", "a sign result without userVisibleData");
   }
-  if (result.user_visible_data && !IsUtf8Text(*result.user_visible_data)) {
+  if (result.user_visible_data && !IsUtf8Text(AsString(*result.user_visible_data))) {
     return Invalid("userDataMismatch", "userVisibleData is not UTF-8 text");
   }
   auto identifier = identifier::Identifier::Parse(result.identifier);

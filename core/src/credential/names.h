@@ -13,10 +13,6 @@
 
 namespace tillit::credential::internal {
 
-// The number of code points in `text` if it is well-formed UTF-8 (RFC 3629 §4: no overlong
-// forms, no surrogates, nothing above U+10FFFF), else nullopt.
-std::optional<size_t> Utf8CodePointCount(std::string_view text);
-
 // Ok iff `name` is 1..kMaxNameBytes bytes of well-formed UTF-8 without control characters
 // (C0, DEL, C1, U+2028/U+2029), bidirectional overrides and isolates (U+200E, U+200F,
 // U+202A..U+202E, U+2066..U+2069) or U+FEFF, and does not begin or end with a space. The

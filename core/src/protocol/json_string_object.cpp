@@ -5,7 +5,7 @@
 #include <optional>
 #include <utility>
 
-#include "credential/names.h"
+#include "tillit/utf8.h"
 
 namespace tillit::protocol::internal {
 namespace {
@@ -153,7 +153,7 @@ Status Member(Cursor& in, JsonStringObject& members) {
 }  // namespace
 
 Result<JsonStringObject> ParseJsonStringObject(std::string_view text) {
-  if (!credential::internal::Utf8CodePointCount(text)) return Invalid("not well-formed UTF-8");
+  if (!IsValidUtf8(text)) return Invalid("not well-formed UTF-8");
   Cursor in(text);
   JsonStringObject members;
   if (!in.Consume('{')) return Invalid("not an object");

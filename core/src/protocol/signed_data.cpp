@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "credential/names.h"
+#include "tillit/utf8.h"
 #include "tillit/protocol/login_qr.h"
 
 namespace tillit::protocol {
@@ -49,7 +49,7 @@ std::optional<std::string> FieldProblem(const SignedData& data) {
   if (data.challenge.size() != kChallengeSize) return "challenge is not 32 bytes";
   if (!InBounds(data.rp_id, kMaxRpIdBytes)) return "rpId is not 1..64 bytes";
   if (!InBounds(data.rp_name, kMaxRpNameBytes)) return "rpName is not 1..256 bytes";
-  if (!credential::internal::Utf8CodePointCount(data.rp_name)) {
+  if (!IsValidUtf8(data.rp_name)) {
     return "rpName is not well-formed UTF-8";
   }
   if (data.credential_serial.size() != kSerialHexChars || !IsLowerHex(data.credential_serial)) {

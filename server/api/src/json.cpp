@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "tillit/check.h"
+#include "tillit/utf8.h"
 
 namespace tillit::server::api {
 namespace {
@@ -95,46 +96,12 @@ bool IsJsonContentType(std::string_view content_type) {
   return true;
 }
 
-// Unicode code points in `s`, or nullopt if `s` is not well-formed UTF-8 (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF) or contains U+0000, which
-// would truncate the value in C strings further down (SQLite, X.509 fields).
+// Unicode code points in `s`, or nullopt if `s` is not well-formed UTF-8 (tillit/utf8.h) or
+// contains U+0000, which would truncate the value in C strings further down (SQLite, X.509
+// fields).
 std::optional<size_t> CountCodePoints(std::string_view s) {
-  size_t count = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    size_t length;
-    uint32_t cp;
-    if (b0 == 0) return std::nullopt;
-    if (b0 < 0x80) {
-      length = 1;
-      cp = b0;
-    } else if ((b0 & 0xE0) == 0xC0) {
-      length = 2;
-      cp = b0 & 0x1F;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      length = 3;
-      cp = b0 & 0x0F;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      length = 4;
-      cp = b0 & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (s.size() - i < length) return std::nullopt;
-    for (size_t k = 1; k < length; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    static constexpr uint32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return std::nullopt;
-    }
-    i += length;
-    ++count;
-  }
-  return count;
+  if (s.find('\0') != std::string_view::npos) return std::nullopt;
+  return Utf8CodePointCount(s);
 }
 
 // Rejects duplicate keys anywhere in `value`. RFC 8259 §4 leaves duplicates undefined, and

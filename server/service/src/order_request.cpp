@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "tillit/identifier/identifier.h"
+#include "tillit/utf8.h"
 
 namespace tillit::service::internal {
 namespace {
@@ -25,38 +26,6 @@ Status CheckUserData(std::string_view field, const Bytes& data) {
 }
 
 }  // namespace
-
-bool IsValidUtf8(ByteView text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const uint8_t b = text[i];
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length;
-    uint32_t cp;
-    uint32_t min;
-    if ((b & 0xE0) == 0xC0) {
-      length = 2, cp = b & 0x1F, min = 0x80;
-    } else if ((b & 0xF0) == 0xE0) {
-      length = 3, cp = b & 0x0F, min = 0x800;
-    } else if ((b & 0xF8) == 0xF0) {
-      length = 4, cp = b & 0x07, min = 0x10000;
-    } else {
-      return false;  // a continuation byte or 0xF8..0xFF where a sequence must start
-    }
-    if (text.size() - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const uint8_t c = text[i + k];
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += length;
-  }
-  return true;
-}
 
 bool IsIpLiteral(std::string_view text) {
   if (text.empty() || text.size() > kMaxIpChars) return false;
@@ -100,7 +69,7 @@ Result<ValidOrderRequest> ValidateOrderRequest(const OrderRequest& request) {
     if (std::find(text.begin(), text.end(), uint8_t{0}) != text.end()) {
       return Invalid("userVisibleData", "contains a NUL character");
     }
-    if (!IsValidUtf8(text)) return Invalid("userVisibleData", "not valid UTF-8");
+    if (!IsValidUtf8(AsString(text))) return Invalid("userVisibleData", "not valid UTF-8");
     valid.user_visible_data = text;
   } else if (request.action == OrderAction::kSign) {
     return Invalid("userVisibleData", "required for sign");

@@ -27,10 +27,6 @@ struct ValidOrderRequest {
 
 Result<ValidOrderRequest> ValidateOrderRequest(const OrderRequest& request);
 
-// True iff text is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
-// above U+10FFFF).
-bool IsValidUtf8(ByteView text);
-
 // True iff text is an IPv4 or IPv6 address literal (inet_pton).
 bool IsIpLiteral(std::string_view text);
 
