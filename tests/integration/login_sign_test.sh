@@ -5,40 +5,8 @@
 # (tillit-qr), and the resident's phone played by tillit-device, which reads the PNG.
 # Then the result is checked offline with tillit-verify. docs/protocol.md is the contract.
 # Usage: bash login_sign_test.sh BIN_DIR
-set -euo pipefail
 bin=${1:?usage: login_sign_test.sh BIN_DIR}
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export TILLIT_DEVICE_KDF=interactive  # cheap Argon2id: the phone's cost is not under test here
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-passed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-expect() { local out=$1 expr=$2 what=$3; jq -e "$expr" <<<"$out" >/dev/null || fail "$what: got $out"; ok "$what"; }
-
-start_server() {
-  "$bin/tillit-server" serve --data "$work/data" --listen 127.0.0.1:0 > "$work/server.out" 2>> "$work/server.err" &
-  server_pid=$!
-  for _ in $(seq 1 200); do
-    if grep -q '^listening on http://' "$work/server.out"; then break; fi
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; fail "server exited"; }
-    sleep 0.05
-  done
-  url=$(sed -n 's/^listening on \(http:\/\/[^ ]*\)$/\1/p' "$work/server.out" | head -1)
-  [[ -n $url ]] || fail "no listening line"
-}
-stop_server() {
-  kill -TERM "$server_pid"
-  local rc=0
-  wait "$server_pid" || rc=$?
-  server_pid=
-  [[ $rc -eq 0 ]] || fail "server did not stop cleanly on SIGTERM (exit $rc)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- set-up: two officers, two e-services, two residents with activated devices -----------
 admin() { "$bin/tillit-server" admin --data "$work/data" "$@"; }

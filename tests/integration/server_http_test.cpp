@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <string>
 
+#include "raw_http.h"
 #include "tillit/crypto/ed25519.h"
 #include "tillit/service/activation_service.h"
 #include "tillit/service/issuer_keys.h"
@@ -27,52 +28,12 @@ using web::json::value;
 
 const std::string kBin = std::string(TILLIT_BIN_DIR) + "/tillit-server";
 
-struct Reply {
-  int status = 0;
-  std::string head;
-  std::string body;
-  value json() const { return value::parse(body); }
-};
+using testing::Reply;
 
-// One request on a fresh connection (Connection: close), read to EOF.
 Reply Request(int port, const std::string& method, const std::string& path,
-              const std::string& body, const std::string& token = "",
-              const std::string& content_type = "application/json") {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-  if (!body.empty() || method == "POST") {
-    if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";
-    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  req += "\r\n" + body;
-  size_t sent = 0;
-  while (sent < req.size()) {
-    ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // a 413 may close before the whole body is sent
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  Reply reply;
-  size_t end = raw.find("\r\n\r\n");
-  REQUIRE(end != std::string::npos);
-  reply.head = raw.substr(0, end);
-  reply.body = raw.substr(end + 4);
-  reply.status = std::stoi(raw.substr(9, 3));
-  return reply;
+                 const std::string& body, const std::string& token = "",
+                 const std::string& content_type = "application/json") {
+  return testing::RawHttp(port, method, path, body, token, content_type);
 }
 
 std::string Run(const std::string& command) {

@@ -26,37 +26,14 @@ constexpr size_t kMaxChecks = 8;
 constexpr size_t kMaxReason = 1000;
 constexpr size_t kMaxQuery = 200;
 
-// The bearer token of `Authorization: Bearer <token>` (scheme case-insensitive,
-// RFC 6750 §2.1), or "" when there is none.
-std::string_view BearerToken(const HttpRequest& request) {
-  std::string_view header = request.Header("authorization");
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return {};
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    char c = header[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kScheme[i]) return {};
-  }
-  std::string_view token = header.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  return token;
-}
-
-HttpResponse Failure(const Error& error) {
-  HttpResponse response = ErrorResponse(error);
-  if (response.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return response;
-}
-
 using OfficerHandler = std::function<HttpResponse(HttpRequest&, const service::Officer&)>;
 
 // Wraps a handler with officer authentication: nothing else runs for a bad token.
 Handler Authenticated(const IssuerServices& services, OfficerHandler handler) {
   service::AccountService* accounts = services.accounts;
   return [accounts, handler = std::move(handler)](HttpRequest& request) {
-    auto officer = accounts->AuthenticateOfficer(BearerToken(request));
-    if (!officer.ok()) return Failure(officer.error());
+    auto officer = accounts->AuthenticateOfficer(internal::BearerToken(request));
+    if (!officer.ok()) return internal::AuthFailure(officer.error());
     return handler(request, *officer);
   };
 }
@@ -171,18 +148,6 @@ const std::string& Param(const HttpRequest& request, const char* name) {
 
 std::string FormatTime(int64_t unix_seconds) { return FormatRfc3339(unix_seconds); }
 
-namespace internal {
-
-Result<web::json::value> ParseOptionalJsonBody(const HttpRequest& request) {
-  if (request.body.empty()) {
-    std::string_view type = request.Header("content-type");
-    if (type.empty()) return web::json::value::object();
-  }
-  return ParseJsonBody(request);
-}
-
-}  // namespace internal
-
 void AddDeskRoutes(Router& router, const IssuerServices& services) {
   service::EnrolmentService* enrolments = services.enrolments;
   std::string public_url = services.public_url;
@@ -190,25 +155,25 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
   router.Add("POST", "/desk/v1/enrolments",
              Authenticated(services, [enrolments](HttpRequest& req, const service::Officer& who) {
                auto request = ReadEnrolmentRequest(req);
-               if (!request.ok()) return Failure(request.error());
+               if (!request.ok()) return internal::AuthFailure(request.error());
                auto created = enrolments->Create(who, *request);
-               if (!created.ok()) return Failure(created.error());
+               if (!created.ok()) return internal::AuthFailure(created.error());
                return JsonResponse(201, EnrolmentJson(*created, false));
              }));
 
   router.Add("GET", "/desk/v1/enrolments/{id}",
              Authenticated(services, [enrolments](HttpRequest& req, const service::Officer&) {
                auto view = enrolments->Get(Param(req, "id"));
-               if (!view.ok()) return Failure(view.error());
+               if (!view.ok()) return internal::AuthFailure(view.error());
                return JsonResponse(200, EnrolmentJson(*view, true));
              }));
 
   router.Add("POST", "/desk/v1/enrolments/{id}/approve",
              Authenticated(services, [enrolments](HttpRequest& req, const service::Officer& who) {
                Status body = ReadEmptyBody(req);
-               if (!body.ok()) return Failure(body.error());
+               if (!body.ok()) return internal::AuthFailure(body.error());
                auto view = enrolments->Approve(who, Param(req, "id"));
-               if (!view.ok()) return Failure(view.error());
+               if (!view.ok()) return internal::AuthFailure(view.error());
                return JsonResponse(200, StatusJson(*view));
              }));
 
@@ -234,7 +199,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                  return MakeError("invalidParameters", "resolution: must be same or different");
                };
                auto view = run();
-               if (!view.ok()) return Failure(view.error());
+               if (!view.ok()) return internal::AuthFailure(view.error());
                return JsonResponse(200, StatusJson(*view));
              }));
 
@@ -242,9 +207,9 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
              Authenticated(services, [enrolments, public_url](HttpRequest& req,
                                                               const service::Officer& who) {
                Status body = ReadEmptyBody(req);
-               if (!body.ok()) return Failure(body.error());
+               if (!body.ok()) return internal::AuthFailure(body.error());
                auto issued = enrolments->Issue(who, Param(req, "id"));
-               if (!issued.ok()) return Failure(issued.error());
+               if (!issued.ok()) return internal::AuthFailure(issued.error());
                value v = value::object();
                v["identifier"] = JsonString(issued->identifier);
                v["activationCode"] = JsonString(issued->activation_code);
@@ -264,7 +229,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                  return enrolments->Search(who, query);
                };
                auto found = run();
-               if (!found.ok()) return Failure(found.error());
+               if (!found.ok()) return internal::AuthFailure(found.error());
                value results = value::array(found->size());
                for (size_t i = 0; i < found->size(); ++i) {
                  const auto& p = (*found)[i];
@@ -285,7 +250,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
   router.Add("GET", "/desk/v1/persons/{identifier}",
              Authenticated(services, [enrolments](HttpRequest& req, const service::Officer&) {
                auto person = enrolments->GetPerson(Param(req, "identifier"));
-               if (!person.ok()) return Failure(person.error());
+               if (!person.ok()) return internal::AuthFailure(person.error());
                const auto& p = *person;
                value v = value::object();
                v["identifier"] = JsonString(p.summary.identifier);
@@ -321,7 +286,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                  return enrolments->Revoke(who, Param(req, "identifier"), reason);
                };
                auto revoked = run();
-               if (!revoked.ok()) return Failure(revoked.error());
+               if (!revoked.ok()) return internal::AuthFailure(revoked.error());
                auto parsed = identifier::Identifier::Parse(Param(req, "identifier"));
                value v = value::object();
                v["identifier"] = JsonString(parsed.ok() ? parsed->ToString() : Param(req, "identifier"));

@@ -1,4 +1,4 @@
-// Internal: helpers shared by desk_routes.cpp and device_routes.cpp.
+// Internal: helpers shared by the route files (desk, device, device orders, RP).
 #pragma once
 
 #include <cpprest/json.h>
@@ -18,5 +18,12 @@ inline web::json::value JsonString(std::string_view s) {
 // The request body as a JSON object; an empty body counts as {} (for action endpoints
 // whose body is "{}"), anything else must pass ParseJsonBody.
 Result<web::json::value> ParseOptionalJsonBody(const HttpRequest& request);
+
+// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1,
+// surrounding spaces trimmed), or "" when there is none. Officers and e-services use it.
+std::string_view BearerToken(const HttpRequest& request);
+
+// ErrorResponse(error), plus `WWW-Authenticate: Bearer` on a 401 (RFC 6750 §3).
+HttpResponse AuthFailure(const Error& error);
 
 }  // namespace tillit::server::api::internal

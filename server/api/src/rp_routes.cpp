@@ -25,37 +25,14 @@ constexpr size_t kMaxOrderRef = 64;
 // size is checked against service::kMaxUserDataBytes.
 constexpr size_t kMaxBase64Chars = 64 * 1024;
 
-// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1),
-// or "" when there is none. The same rule as the desk routes.
-std::string_view BearerToken(const HttpRequest& request) {
-  std::string_view header = request.Header("authorization");
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return {};
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    char c = header[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kScheme[i]) return {};
-  }
-  std::string_view token = header.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  return token;
-}
-
-HttpResponse Failure(const Error& error) {
-  HttpResponse response = ErrorResponse(error);
-  if (response.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return response;
-}
-
 using RpHandler = std::function<HttpResponse(HttpRequest&, const service::RelyingParty&)>;
 
 // Wraps a handler with API-key authentication: nothing else (not even the body) is looked
 // at for a bad key.
 Handler Authenticated(service::AccountService* accounts, RpHandler handler) {
   return [accounts, handler = std::move(handler)](HttpRequest& request) {
-    auto rp = accounts->AuthenticateRelyingParty(BearerToken(request));
-    if (!rp.ok()) return Failure(rp.error());
+    auto rp = accounts->AuthenticateRelyingParty(internal::BearerToken(request));
+    if (!rp.ok()) return internal::AuthFailure(rp.error());
     return handler(request, *rp);
   };
 }
@@ -118,7 +95,7 @@ Handler StartRoute(service::AccountService* accounts, service::OrderService* ord
       return orders->Start(rp, request);
     };
     auto started = run();
-    if (!started.ok()) return Failure(started.error());
+    if (!started.ok()) return internal::AuthFailure(started.error());
     value v = value::object(/*keep_order=*/true);
     v["orderRef"] = JsonString(started->order_ref);
     v["autoStartToken"] = JsonString(started->auto_start_token);
@@ -165,7 +142,7 @@ void AddRpRoutes(Router& router, const IssuerServices& services) {
                  return orders->Collect(rp, order_ref);
                };
                auto answer = run();
-               if (!answer.ok()) return Failure(answer.error());
+               if (!answer.ok()) return internal::AuthFailure(answer.error());
                return CollectResponse(*answer);
              }));
 
@@ -176,7 +153,7 @@ void AddRpRoutes(Router& router, const IssuerServices& services) {
                  return orders->Cancel(rp, order_ref);
                };
                Status cancelled = run();
-               if (!cancelled.ok()) return Failure(cancelled.error());
+               if (!cancelled.ok()) return internal::AuthFailure(cancelled.error());
                return JsonResponse(200, value::object());
              }));
 }
