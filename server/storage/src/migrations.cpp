@@ -184,9 +184,32 @@ CREATE TABLE order_results (
 CREATE INDEX order_results_identifier ON order_results (identifier, completed_at);
 )sql";
 
+// Version 3: signed checkpoints of the audit log's head (docs/storage.md §Audit log). The
+// issuer signs (seq, entry_hash) of the head from time to time; a checkpoint kept outside
+// the database, or this table together with the chain, reveals a rewritten or truncated
+// log. Append-only like the log itself. DO NOT CHANGE once released.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE audit_checkpoints (
+  seq        BIGINT NOT NULL PRIMARY KEY REFERENCES audit_log (seq),
+  entry_hash BLOB NOT NULL CHECK (length(entry_hash) = 32),
+  signed_at  BIGINT NOT NULL,
+  key_id     TEXT NOT NULL,
+  signature  BLOB NOT NULL CHECK (length(signature) = 64)
+);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN
+  SELECT RAISE(ABORT, 'audit_checkpoints is append-only');
+END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN
+  SELECT RAISE(ABORT, 'audit_checkpoints is append-only');
+END;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT on `connection`, rolling back on error.

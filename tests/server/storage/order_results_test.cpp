@@ -176,8 +176,8 @@ TEST_CASE("a version 1 database is migrated to version 2 and keeps its data") {
   }
   FixedClock clock(1800000000);
   auto store = Open(dir, {.clock = &clock});
-  CHECK(store->schema_version() == 2);
-  CHECK(SqliteSchemaVersion() == 2);
+  CHECK(store->schema_version() == SqliteSchemaVersion());
+  CHECK(SqliteSchemaVersion() >= 2);
   {
     auto tx = store->BeginRead();
     REQUIRE_OK(tx);
@@ -187,9 +187,12 @@ TEST_CASE("a version 1 database is migrated to version 2 and keeps its data") {
     REQUIRE(*select->Step());
     CHECK(select->ColumnInt64(0) == 1);
     CHECK(select->ColumnInt64(1) == 5);  // untouched
-    REQUIRE(*select->Step());
-    CHECK(select->ColumnInt64(0) == 2);
-    CHECK(select->ColumnInt64(1) == 1800000000);
+    // Version 2 and every later one are applied now.
+    for (int version = 2; version <= SqliteSchemaVersion(); ++version) {
+      REQUIRE(*select->Step());
+      CHECK(select->ColumnInt64(0) == version);
+      CHECK(select->ColumnInt64(1) == 1800000000);
+    }
     CHECK_FALSE(*select->Step());
     auto party = store->relying_parties().FindById(*tx, "rp1");
     REQUIRE_OK(party);
