@@ -265,6 +265,61 @@ Result<DeskRequest> Revoke(const std::vector<std::string>& args) {
                      false};
 }
 
+// suspend, resume: IDENTIFIER --reason TEXT.
+Result<DeskRequest> WithReason(std::string_view name, const std::vector<std::string>& args) {
+  TILLIT_TRY_ASSIGN(ParsedArgs p, Parse(name, OptionSpec{{"--reason"}, {}, {}}, args));
+  TILLIT_TRY_ASSIGN(std::string id, OnePositional(name, p, "IDENTIFIER"));
+  TILLIT_TRY(Require(name, p, {"--reason"}));
+  value body = value::object();
+  body["reason"] = value::string(p.Get("--reason"));
+  return DeskRequest{"POST", "/desk/v1/persons/" + Segment(id) + "/" + std::string(name),
+                     std::move(body), false};
+}
+
+Result<DeskRequest> Replace(const std::vector<std::string>& args) {
+  constexpr std::string_view kName = "replace";
+  const OptionSpec spec{{"--enrolment"}, {"--evidence", "--check"}, {}};
+  TILLIT_TRY_ASSIGN(ParsedArgs p, Parse(kName, spec, args));
+  TILLIT_TRY_ASSIGN(std::string id, OnePositional(kName, p, "IDENTIFIER"));
+  value body = value::object();
+  if (p.Has("--enrolment")) {
+    if (p.Has("--evidence") || p.Has("--check")) {
+      return Usage(kName, "--enrolment carries out an approved replacement: no --evidence or --check");
+    }
+    body["enrolmentId"] = value::string(p.Get("--enrolment"));
+  } else {
+    TILLIT_TRY(Require(kName, p, {"--evidence"}));
+    std::vector<value> evidence;
+    for (const std::string& e : p.All("--evidence")) {
+      TILLIT_TRY_ASSIGN(value item, ParseEvidence(e));
+      evidence.push_back(std::move(item));
+    }
+    std::vector<value> checks;
+    for (const std::string& c : p.All("--check")) {
+      if (!OneOf(c, kChecks)) {
+        return MakeError("invalidParameters",
+                         "--check '" + c + "' is not one of: " + Join(kChecks));
+      }
+      checks.push_back(value::string(c));
+    }
+    body["evidence"] = value::array(std::move(evidence));
+    body["checks"] = value::array(std::move(checks));
+  }
+  return DeskRequest{"POST", "/desk/v1/persons/" + Segment(id) + "/replace", std::move(body),
+                     true};
+}
+
+Result<DeskRequest> Link(const std::vector<std::string>& args) {
+  constexpr std::string_view kName = "link";
+  TILLIT_TRY_ASSIGN(ParsedArgs p, Parse(kName, OptionSpec{{"--personnummer"}, {}, {}}, args));
+  TILLIT_TRY_ASSIGN(std::string id, OnePositional(kName, p, "IDENTIFIER"));
+  TILLIT_TRY(Require(kName, p, {"--personnummer"}));
+  value body = value::object();
+  body["personnummer"] = value::string(p.Get("--personnummer"));
+  return DeskRequest{"POST", "/desk/v1/persons/" + Segment(id) + "/link", std::move(body),
+                     false};
+}
+
 }  // namespace
 
 const std::vector<SubcommandHelp>& Subcommands() {
@@ -306,8 +361,31 @@ const std::vector<SubcommandHelp>& Subcommands() {
        "the URL). Prints {\"results\": [{\"identifier\", \"givenName\", \"surname\",\n"
        "\"birthDate\", \"nationality\", \"status\"}...]}."},
       {"revoke", "revoke IDENTIFIER --reason TEXT",
-       "Revokes every credential of the person at once (lost or stolen phone).\n"
+       "Revokes every credential of the person at once and cancels an unused activation code;\n"
+       "final (a lost phone that may be found: suspend; a new phone: replace).\n"
        "Prints {\"identifier\", \"revokedCredentials\": N}."},
+      {"suspend", "suspend IDENTIFIER --reason TEXT",
+       "Suspends every good credential of the person (login fails until resumed).\n"
+       "Prints {\"identifier\", \"suspendedCredentials\": N}."},
+      {"resume", "resume IDENTIFIER --reason TEXT",
+       "Makes the person's suspended credentials good again.\n"
+       "Prints {\"identifier\", \"resumedCredentials\": N}."},
+      {"replace",
+       "replace IDENTIFIER --evidence TYPE:NUMBER:COUNTRY:EXPIRY [--evidence ...] [--check CHECK ...]\n"
+       "        | replace IDENTIFIER --enrolment ENROLMENT_ID",
+       "A new device for the person (lost, stolen or broken phone): the person is checked\n"
+       "again, --evidence and --check as for enrol. The old credentials are revoked and a new\n"
+       "activation code is made for the same identifier. Prints {\"identifier\",\n"
+       "\"enrolmentId\", \"status\": \"issued\", \"assuranceLevel\", \"activationCode\",\n"
+       "\"expiresAt\", \"activationQr\"} (the QR is drawn as for issue).\n"
+       "Evidence that decides level 1 needs a second officer: the answer is then\n"
+       "{\"status\": \"needs-approval\", \"enrolmentId\", ...} and nothing changes yet; after\n"
+       "`approve ENROLMENT_ID` by another officer, `replace IDENTIFIER --enrolment ENROLMENT_ID`\n"
+       "carries it out."},
+      {"link", "link IDENTIFIER --personnummer PNR",
+       "Links the personnummer Skatteverket granted the person; the identifier stays theirs\n"
+       "and logins then also carry the personnummer. Prints {\"identifier\",\n"
+       "\"personnummer\": \"linked\", \"alreadyLinked\"}."},
       {"show", "show ENROLMENT_ID",
        "Prints the enrolment as the server has it, with createdBy, approvedBy and, once\n"
        "issued, identifier."},
@@ -340,6 +418,9 @@ Result<DeskRequest> BuildRequest(std::string_view name, const std::vector<std::s
   }
   if (name == "search") return Search(args);
   if (name == "revoke") return Revoke(args);
+  if (name == "suspend" || name == "resume") return WithReason(name, args);
+  if (name == "replace") return Replace(args);
+  if (name == "link") return Link(args);
   if (name == "show") {
     return SimpleById(name, args, "ENROLMENT_ID", "GET", "/desk/v1/enrolments/", "", false);
   }

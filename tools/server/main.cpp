@@ -29,8 +29,10 @@
 #include "tillit/service/activation_service.h"
 #include "tillit/service/enrolment_service.h"
 #include "tillit/service/issuer_keys.h"
+#include "tillit/service/lifecycle_service.h"
 #include "tillit/service/order_service.h"
 #include "tillit/storage/sqlite_store.h"
+#include "offline_desk.h"
 
 namespace {
 
@@ -41,7 +43,9 @@ constexpr const char* kUsage =
     "       tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
     "       tillit-server admin --data DIR add-rp --name NAME\n"
-    "       tillit-server admin --data DIR revoke-officer --officer-id ID\n";
+    "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
+    "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
+    "... (offline desks: docs/offline-desk.md)\n";
 constexpr const char* kServeUsage =
     "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]\n"
     "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
@@ -55,6 +59,8 @@ constexpr const char* kAdminUsage =
     "--role officer|supervisor\n"
     "       tillit-server admin --data DIR add-rp --name NAME\n"
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
+    "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
+    "... (offline desks: docs/offline-desk.md)\n"
     "  Prints one JSON object; a token or API key is shown only this once.\n";
 constexpr const char* kAddOfficerUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
@@ -175,9 +181,11 @@ int Serve(const std::vector<std::string>& args) {
   service::AccountService accounts(*is.store, is.clock, *is.keys);
   service::EnrolmentService enrolments(*is.store, is.clock, *is.keys);
   service::ActivationService activations(*is.store, is.clock, *is.keys);
+  service::LifecycleService lifecycle(*is.store, is.clock, *is.keys);
   server::api::IssuerServices services{.accounts = &accounts,
                                        .enrolments = &enrolments,
                                        .activations = &activations,
+                                       .lifecycle = &lifecycle,
                                        .keys = is.keys.get(),
                                        .public_url = ""};
 
@@ -318,6 +326,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args[1] == "serve") return Serve(args);
+  if (auto offline_desk = tools::RunOfflineDeskCommand(args)) return *offline_desk;
   if (args[1] == "admin") return Admin(args);
   return UsageError("unknown command " + args[1], kUsage);
 }

@@ -9,7 +9,6 @@
 #include "tillit/credential/certificate.h"
 #include "tillit/credential/policy.h"
 #include "tillit/crypto/random.h"
-#include "tillit/crypto/secret.h"
 
 namespace tillit::credential {
 namespace {
@@ -21,23 +20,6 @@ Error InvalidParameters(std::string message) {
 }
 
 Error Internal(std::string message) { return OpensslError("internalError", std::move(message)); }
-
-// The private key as an OpenSSL object, from its RFC 8032 seed (which is what OpenSSL's
-// raw Ed25519 private key is). OpenSSL wipes its copy when the EVP_PKEY is freed.
-Result<internal::EvpPkeyPtr> OpensslSigningKey(const crypto::SigningKey& key) {
-  const ByteView seed =
-      key.seed(crypto::InsecureSecretAccess::Get()).Expose(crypto::InsecureSecretAccess::Get());
-  internal::EvpPkeyPtr pkey(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
-  if (pkey == nullptr) return Internal("cannot load the Ed25519 signing key");
-  // The public key OpenSSL derives must be the one libsodium derived from the same seed.
-  std::array<uint8_t, crypto::VerifyingKey::kSize> derived{};
-  size_t length = derived.size();
-  TILLIT_CHECK(EVP_PKEY_get_raw_public_key(pkey.get(), derived.data(), &length) == 1);
-  TILLIT_CHECK(length == derived.size() &&
-               std::ranges::equal(derived, key.verifying_key().bytes()));
-  return pkey;
-}
 
 Result<internal::EvpPkeyPtr> OpensslVerifyingKey(const crypto::VerifyingKey& key) {
   internal::EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
@@ -157,7 +139,7 @@ Result<Bytes> CreateCaCertificate(const crypto::SigningKey& ca_key, const CaProf
   }
   TILLIT_TRY(CheckTimes(profile.not_before, profile.not_after));
 
-  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr signing_key, OpensslSigningKey(ca_key));
+  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr signing_key, internal::OpensslSigningKey(ca_key));
   TILLIT_TRY_ASSIGN(internal::X509Ptr x509, NewCertificate());
   Bytes random = crypto::RandomBytes(kSerialSize);
   std::array<uint8_t, kSerialSize> serial{};
@@ -221,7 +203,7 @@ Result<Bytes> IssueHolderCertificate(const crypto::SigningKey& ca_key,
     return InvalidParameters("holder validity must lie within the CA's validity");
   }
 
-  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr signing_key, OpensslSigningKey(ca_key));
+  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr signing_key, internal::OpensslSigningKey(ca_key));
   TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr holder_key, OpensslVerifyingKey(request.holder_key));
   TILLIT_TRY_ASSIGN(internal::X509Ptr x509, NewCertificate());
   TILLIT_TRY(SetSerial(x509.get(), request.serial));

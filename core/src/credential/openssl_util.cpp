@@ -1,7 +1,11 @@
 // OpenSSL helpers for credential/: error text, certificate encoding, time conversion.
 #include "credential/openssl_util.h"
 
+#include <algorithm>
+#include <array>
 #include <ctime>
+
+#include "tillit/crypto/secret.h"
 
 namespace tillit::credential::internal {
 
@@ -15,6 +19,21 @@ Error OpensslError(std::string code, std::string message) {
     message += ")";
   }
   return MakeError(std::move(code), std::move(message));
+}
+
+Result<EvpPkeyPtr> OpensslSigningKey(const crypto::SigningKey& key) {
+  const ByteView seed =
+      key.seed(crypto::InsecureSecretAccess::Get()).Expose(crypto::InsecureSecretAccess::Get());
+  EvpPkeyPtr pkey(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+  if (pkey == nullptr) return OpensslError("internalError", "cannot load the Ed25519 signing key");
+  // The public key OpenSSL derives must be the one libsodium derived from the same seed.
+  std::array<uint8_t, crypto::VerifyingKey::kSize> derived{};
+  size_t length = derived.size();
+  TILLIT_CHECK(EVP_PKEY_get_raw_public_key(pkey.get(), derived.data(), &length) == 1);
+  TILLIT_CHECK(length == derived.size() &&
+               std::ranges::equal(derived, key.verifying_key().bytes()));
+  return pkey;
 }
 
 Result<Bytes> EncodeCertificate(X509* x509) {

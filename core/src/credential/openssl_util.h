@@ -17,6 +17,7 @@
 #include <string>
 
 #include "tillit/bytes.h"
+#include "tillit/crypto/ed25519.h"
 #include "tillit/result.h"
 
 namespace tillit::credential::internal {
@@ -50,6 +51,11 @@ using CertificatePoliciesPtr =
     std::unique_ptr<CERTIFICATEPOLICIES, OpensslDeleter<CERTIFICATEPOLICIES_free>>;
 using PolicyInfoPtr = std::unique_ptr<POLICYINFO, OpensslDeleter<POLICYINFO_free>>;
 using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, OpensslDeleter<AUTHORITY_KEYID_free>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, OpensslDeleter<X509_CRL_free>>;
+using X509RevokedPtr = std::unique_ptr<X509_REVOKED, OpensslDeleter<X509_REVOKED_free>>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpensslDeleter<X509_EXTENSION_free>>;
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpensslDeleter<ASN1_TIME_free>>;
+using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OpensslDeleter<ASN1_ENUMERATED_free>>;
 inline void FreeOpensslBytes(unsigned char* p) { OPENSSL_free(p); }
 // A buffer that OpenSSL allocated (e.g. by i2d with *out == nullptr).
 using OpensslBytesPtr = std::unique_ptr<unsigned char, OpensslDeleter<FreeOpensslBytes>>;
@@ -67,6 +73,11 @@ class OpensslErrorScope {
 
 // An Error whose message ends with OpenSSL's most recent reason, if any (for logs).
 Error OpensslError(std::string code, std::string message);
+
+// The signing key as an OpenSSL object, from its RFC 8032 seed (which is what OpenSSL's raw
+// Ed25519 private key is). OpenSSL wipes its copy when the EVP_PKEY is freed.
+// Errors: "internalError".
+Result<EvpPkeyPtr> OpensslSigningKey(const crypto::SigningKey& key);
 
 // The DER encoding of a certificate. Errors: "internalError".
 Result<Bytes> EncodeCertificate(X509* x509);

@@ -69,29 +69,6 @@ Result<std::string> SerialHex(const X509* x509) {
   return HexEncode(magnitude);
 }
 
-// Standard extensions must decode and re-encode to the same bytes. This catches what the
-// structural DER check cannot see, e.g. basicConstraints with cA FALSE written out.
-Status CheckExtensionReencodes(X509_EXTENSION* extension, ByteView value,
-                               const std::string& oid) {
-  const X509V3_EXT_METHOD* method = X509V3_EXT_get(extension);
-  if (method == nullptr || method->it == nullptr) return {};
-  const ASN1_ITEM* item = ASN1_ITEM_ptr(method->it);
-  const unsigned char* p = value.data();
-  ASN1_VALUE* decoded = ASN1_item_d2i(nullptr, &p, static_cast<long>(value.size()), item);
-  const auto free_value = [item](ASN1_VALUE* v) { ASN1_item_free(v, item); };
-  std::unique_ptr<ASN1_VALUE, decltype(free_value)> owned(decoded, free_value);
-  if (decoded == nullptr || p != value.data() + value.size()) {
-    return Invalid("undecodable extension " + oid);
-  }
-  unsigned char* out = nullptr;
-  const int length = ASN1_item_i2d(decoded, &out, item);
-  OpensslBytesPtr owned_out(out);
-  if (length <= 0 || !SameBytes({out, static_cast<size_t>(length)}, value)) {
-    return Invalid("extension " + oid + " is not in DER");
-  }
-  return {};
-}
-
 // Extension.critical is BOOLEAN DEFAULT FALSE, so DER writes it only when TRUE (X.690
 // §11.5). OpenSSL keeps an explicit FALSE through decoding and re-encoding, so look at the
 // bytes: Certificate -> tbsCertificate -> [3] -> SEQUENCE OF Extension.
@@ -233,6 +210,29 @@ Status ReadPolicies(X509* x509, StrictCertificate& out) {
 }
 
 }  // namespace
+
+// Standard extensions must decode and re-encode to the same bytes. This catches what the
+// structural DER check cannot see, e.g. basicConstraints with cA FALSE written out.
+Status CheckExtensionReencodes(X509_EXTENSION* extension, ByteView value,
+                               const std::string& oid) {
+  const X509V3_EXT_METHOD* method = X509V3_EXT_get(extension);
+  if (method == nullptr || method->it == nullptr) return {};
+  const ASN1_ITEM* item = ASN1_ITEM_ptr(method->it);
+  const unsigned char* p = value.data();
+  ASN1_VALUE* decoded = ASN1_item_d2i(nullptr, &p, static_cast<long>(value.size()), item);
+  const auto free_value = [item](ASN1_VALUE* v) { ASN1_item_free(v, item); };
+  std::unique_ptr<ASN1_VALUE, decltype(free_value)> owned(decoded, free_value);
+  if (decoded == nullptr || p != value.data() + value.size()) {
+    return Invalid("undecodable extension " + oid);
+  }
+  unsigned char* out = nullptr;
+  const int length = ASN1_item_i2d(decoded, &out, item);
+  OpensslBytesPtr owned_out(out);
+  if (length <= 0 || !SameBytes({out, static_cast<size_t>(length)}, value)) {
+    return Invalid("extension " + oid + " is not in DER");
+  }
+  return {};
+}
 
 std::string OidText(const ASN1_OBJECT* oid) {
   const int length = OBJ_obj2txt(nullptr, 0, oid, /*no_name=*/1);

@@ -27,6 +27,12 @@ struct StrictCertificate {
 // See ParseCertificate in tillit/credential/certificate.h. Errors: "invalidCertificate".
 Result<StrictCertificate> ParseStrict(ByteView der);
 
+// Ok iff a standard extension's value (`value`, the extnValue contents) decodes and
+// re-encodes to the same bytes; extensions OpenSSL does not know pass. This catches what
+// CheckStrictDer cannot see, e.g. basicConstraints with cA FALSE written out.
+// Errors: "invalidCertificate" (the message names `oid`).
+Status CheckExtensionReencodes(X509_EXTENSION* extension, ByteView value, const std::string& oid);
+
 // The dotted text of an OID, e.g. "2.5.4.5". Never fails for a decoded OID.
 std::string OidText(const ASN1_OBJECT* oid);
 

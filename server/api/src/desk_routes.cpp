@@ -84,6 +84,8 @@ Result<std::string> OptionalText(JsonObjectReader& reader, std::string_view name
   return text.value_or("");
 }
 
+Result<std::vector<service::EvidenceInput>> ReadEvidence(const std::optional<value>& evidence);
+
 Result<service::EnrolmentRequest> ReadEnrolmentRequest(const HttpRequest& request) {
   TILLIT_TRY_ASSIGN(value body, ParseJsonBody(request));
   // JsonObjectReader has no getter for an array of objects: take "evidence" out and read
@@ -110,6 +112,14 @@ Result<service::EnrolmentRequest> ReadEnrolmentRequest(const HttpRequest& reques
   TILLIT_TRY_ASSIGN(out.person.case_number, OptionalText(person, "caseNumber", kMaxShort));
   TILLIT_TRY(person.RejectUnknownFields());
 
+  TILLIT_TRY_ASSIGN(out.evidence, ReadEvidence(evidence));
+  return out;
+}
+
+// The "evidence" array of an enrolment or a device replacement: one reader per item, so
+// unknown fields are refused there too.
+Result<std::vector<service::EvidenceInput>> ReadEvidence(const std::optional<value>& evidence) {
+  std::vector<service::EvidenceInput> out;
   if (!evidence) return MakeError("invalidParameters", "evidence: is required");
   if (!evidence->is_array()) return MakeError("invalidParameters", "evidence: must be an array");
   const auto& items = evidence->as_array();
@@ -128,7 +138,7 @@ Result<service::EnrolmentRequest> ReadEnrolmentRequest(const HttpRequest& reques
     TILLIT_TRY_ASSIGN(in.country, OptionalText(r, "country", kMaxShort));
     TILLIT_TRY_ASSIGN(in.expiry, OptionalText(r, "expiry", kMaxShort));
     TILLIT_TRY(r.RejectUnknownFields());
-    out.evidence.push_back(std::move(in));
+    out.push_back(std::move(in));
   }
   return out;
 }
@@ -144,9 +154,126 @@ const std::string& Param(const HttpRequest& request, const char* name) {
   return request.path_params.at(name);
 }
 
+void AddLifecycleRoutes(Router& router, const IssuerServices& services);
+
 }  // namespace
 
 std::string FormatTime(int64_t unix_seconds) { return FormatRfc3339(unix_seconds); }
+
+namespace {
+
+// The identifier as the caller typed it, canonical when it parses (for answers).
+std::string CanonicalOrAsGiven(const std::string& text) {
+  auto parsed = identifier::Identifier::Parse(text);
+  return parsed.ok() ? parsed->ToString() : text;
+}
+
+// Reads {"reason": "..."} (suspend, resume).
+Result<std::string> ReadReason(const HttpRequest& request) {
+  TILLIT_TRY_ASSIGN(value body, ParseJsonBody(request));
+  JsonObjectReader reader(body);
+  TILLIT_TRY_ASSIGN(auto reason, reader.RequiredString("reason", kMaxReason));
+  TILLIT_TRY(reader.RejectUnknownFields());
+  return reason;
+}
+
+// /persons/{identifier}/suspend|resume|replace|link (docs/desk-api.md §After issue).
+void AddLifecycleRoutes(Router& router, const IssuerServices& services) {
+  service::LifecycleService* lifecycle = services.lifecycle;
+  std::string public_url = services.public_url;
+
+  router.Add("POST", "/desk/v1/persons/{identifier}/suspend",
+             Authenticated(services, [lifecycle](HttpRequest& req, const service::Officer& who) {
+               auto run = [&]() -> Result<int64_t> {
+                 TILLIT_TRY_ASSIGN(auto reason, ReadReason(req));
+                 return lifecycle->Suspend(who, Param(req, "identifier"), reason);
+               };
+               auto n = run();
+               if (!n.ok()) return internal::AuthFailure(n.error());
+               value v = value::object();
+               v["identifier"] = JsonString(CanonicalOrAsGiven(Param(req, "identifier")));
+               v["suspendedCredentials"] = value::number(*n);
+               return JsonResponse(200, v);
+             }));
+
+  router.Add("POST", "/desk/v1/persons/{identifier}/resume",
+             Authenticated(services, [lifecycle](HttpRequest& req, const service::Officer& who) {
+               auto run = [&]() -> Result<int64_t> {
+                 TILLIT_TRY_ASSIGN(auto reason, ReadReason(req));
+                 return lifecycle->Resume(who, Param(req, "identifier"), reason);
+               };
+               auto n = run();
+               if (!n.ok()) return internal::AuthFailure(n.error());
+               value v = value::object();
+               v["identifier"] = JsonString(CanonicalOrAsGiven(Param(req, "identifier")));
+               v["resumedCredentials"] = value::number(*n);
+               return JsonResponse(200, v);
+             }));
+
+  router.Add("POST", "/desk/v1/persons/{identifier}/replace",
+             Authenticated(services, [lifecycle, public_url](HttpRequest& req,
+                                                             const service::Officer& who) {
+               auto run = [&]() -> Result<service::ReplacementResult> {
+                 TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
+                 std::optional<value> evidence;
+                 if (body.has_field("evidence")) {
+                   if (!body.at("evidence").is_null()) evidence = body.at("evidence");
+                   body.erase("evidence");
+                 }
+                 JsonObjectReader reader(body);
+                 TILLIT_TRY_ASSIGN(auto checks,
+                                   reader.OptionalStringArray("checks", kMaxChecks, kMaxShort));
+                 TILLIT_TRY_ASSIGN(auto enrolment_id, reader.OptionalString("enrolmentId", kMaxShort));
+                 TILLIT_TRY(reader.RejectUnknownFields());
+                 if (enrolment_id) {
+                   // Carrying out an approved replacement: its evidence is already recorded.
+                   if (evidence || checks) {
+                     return MakeError("invalidParameters",
+                                      "enrolmentId: not allowed with evidence or checks");
+                   }
+                   return lifecycle->CompleteReplacement(who, Param(req, "identifier"),
+                                                         *enrolment_id);
+                 }
+                 service::ReplacementRequest request;
+                 TILLIT_TRY_ASSIGN(request.evidence, ReadEvidence(evidence));
+                 request.checks = checks.value_or(std::vector<std::string>{});
+                 return lifecycle->Replace(who, Param(req, "identifier"), request);
+               };
+               auto result = run();
+               if (!result.ok()) return internal::AuthFailure(result.error());
+               value v = value::object();
+               v["identifier"] = JsonString(result->identifier);
+               v["enrolmentId"] = JsonString(result->enrolment_id);
+               v["status"] = JsonString(result->status);
+               v["assuranceLevel"] = value::number(result->assurance_level);
+               if (!result->issued) return JsonResponse(202, v);
+               v["activationCode"] = JsonString(result->issued->activation_code);
+               v["expiresAt"] = JsonString(FormatTime(result->issued->expires_at));
+               v["activationQr"] = JsonString("tillit-activate:v1:" +
+                                              result->issued->activation_code + ":" + public_url);
+               return JsonResponse(201, v);
+             }));
+
+  router.Add("POST", "/desk/v1/persons/{identifier}/link",
+             Authenticated(services, [lifecycle](HttpRequest& req, const service::Officer& who) {
+               auto run = [&]() -> Result<bool> {
+                 TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
+                 JsonObjectReader reader(body);
+                 TILLIT_TRY_ASSIGN(auto number, reader.RequiredString("personnummer", kMaxShort));
+                 TILLIT_TRY(reader.RejectUnknownFields());
+                 return lifecycle->LinkPersonnummer(who, Param(req, "identifier"), number);
+               };
+               auto linked = run();
+               if (!linked.ok()) return internal::AuthFailure(linked.error());
+               value v = value::object();
+               v["identifier"] = JsonString(CanonicalOrAsGiven(Param(req, "identifier")));
+               v["personnummer"] = JsonString("linked");
+               v["alreadyLinked"] = value::boolean(!*linked);
+               return JsonResponse(200, v);
+             }));
+}
+
+}  // namespace
 
 void AddDeskRoutes(Router& router, const IssuerServices& services) {
   service::EnrolmentService* enrolments = services.enrolments;
@@ -261,6 +388,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                v["nationality"] = JsonString(p.summary.nationality);
                if (p.samordningsnummer) v["samordningsnummer"] = JsonString(*p.samordningsnummer);
                if (p.case_number) v["caseNumber"] = JsonString(*p.case_number);
+               if (p.personnummer) v["personnummer"] = JsonString(*p.personnummer);
                v["assuranceLevel"] = value::number(p.assurance_level);
                v["status"] = JsonString(p.summary.status);
                value creds = value::array(p.credentials.size());
@@ -293,6 +421,8 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                v["revokedCredentials"] = value::number(*revoked);
                return JsonResponse(200, v);
              }));
+
+  if (services.lifecycle != nullptr) AddLifecycleRoutes(router, services);
 }
 
 }  // namespace tillit::server::api

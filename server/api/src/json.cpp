@@ -25,7 +25,7 @@ struct CodeStatus {
 };
 // The table documented at HttpStatusFor in json.h. Error codes are part of the API
 // contract (clients match on them): DO NOT CHANGE an existing entry.
-constexpr std::array<CodeStatus, 28> kStatusTable{{
+constexpr std::array<CodeStatus, 29> kStatusTable{{
     {"invalidParameters", 400},
     {"expiredEvidence", 400},
     {"invalidCode", 400},
@@ -49,6 +49,8 @@ constexpr std::array<CodeStatus, 28> kStatusTable{{
     {"duplicate", 409},
     {"storageFull", 503},
     {"storageUnavailable", 503},
+    // docs/offline-desk.md: an offline desk whose leased identifiers are all used.
+    {"leaseExhausted", 503},
     // docs/protocol.md §7: the device's login and signing refusals.
     {"qrInvalid", 400},
     {"qrExpired", 400},

@@ -12,6 +12,8 @@
 #include "tillit/enrolment/names.h"
 #include "tillit/enrolment/workflow.h"
 #include "tillit/identifier/identifier.h"
+#include "tillit/service/lease_service.h"
+#include "tillit/identifier/swedish.h"
 
 namespace tillit::service {
 namespace {
@@ -48,6 +50,12 @@ Result<std::string> CheckReason(std::string_view reason) {
   size_t e = reason.find_last_not_of(" \t\r\n");
   if (reason.size() > kMaxReasonBytes) return MakeError("invalidParameters", "reason: too long");
   return std::string(reason.substr(b, e - b + 1));
+}
+
+std::string_view Trimmed(std::string_view text) {
+  size_t b = text.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  return text.substr(b, text.find_last_not_of(" \t") - b + 1);
 }
 
 enrolment::ExistingPerson ToExisting(const st::PersonRow& row, const enrolment::Date& today) {
@@ -98,7 +106,9 @@ Result<enrolment::Workflow> LoadWorkflow(const st::EnrolmentRow& row,
   return wf;
 }
 
-std::string PersonStatus(const std::vector<st::CredentialRow>& credentials) {
+std::string PersonStatus(const st::PersonRow& person,
+                         const std::vector<st::CredentialRow>& credentials) {
+  if (person.revoked_at) return "revoked";
   if (credentials.empty()) return "pending";
   bool all_revoked = true;
   for (const auto& c : credentials) {
@@ -363,6 +373,11 @@ Result<IssuedIdentifier> EnrolmentService::Issue(const Officer& officer,
     TILLIT_TRY_ASSIGN(auto row, store_.enrolments().Get(tx, enrolment_id));
     TILLIT_TRY_ASSIGN(auto matches, store_.enrolments().ListMatches(tx, enrolment_id));
     TILLIT_TRY_ASSIGN(auto wf, LoadWorkflow(row, matches));
+    // A device replacement's enrolment names its person and never makes a new one
+    // (LifecycleService::CompleteReplacement carries it out).
+    if (row.existing_identifier && row.status != "duplicate") {
+      return MakeError("invalidTransition", "the enrolment is a device replacement, not an issue");
+    }
     // Refuse before taking a serial (which the rollback would give back anyway).
     if (wf.state != enrolment::EnrolmentState::kReady &&
         wf.state != enrolment::EnrolmentState::kApproved) {
@@ -372,8 +387,10 @@ Result<IssuedIdentifier> EnrolmentService::Issue(const Officer& officer,
       return MakeError("invalidTransition",
                        "the enrolment is " + row.status + " and cannot be issued");
     }
-    TILLIT_TRY_ASSIGN(auto serial, store_.counters().Allocate(tx, st::kIdentifierSerialCounter));
-    TILLIT_TRY_ASSIGN(auto id, keys_.scheme().FromSerial(serial));
+    // The central counter, or on an offline desk its next leased identifier (lease_service.h).
+    TILLIT_TRY_ASSIGN(auto allocated, AllocateIdentifier(store_, tx, keys_.scheme(), now));
+    const uint64_t serial = allocated.serial;
+    const identifier::Identifier& id = allocated.identifier;
     auto next = enrolment::Issue(wf, id.ToString());
     if (!next.ok()) return MapWorkflowError(std::move(next).error());
     TILLIT_TRY_ASSIGN(auto request, internal::DecodeRequest(row.request_json));
@@ -463,12 +480,26 @@ Result<std::vector<PersonSummary>> EnrolmentService::Search(const Officer& offic
   TILLIT_TRY_ASSIGN(auto results, store_.Read([&](ReadTransaction& tx)
                                                   -> Result<std::vector<PersonSummary>> {
     TILLIT_TRY_ASSIGN(auto rows, store_.persons().Search(tx, text, kMaxSearchResults));
+    // A personnummer or samordningsnummer in a 10-digit form (YYMMDD-NNNC) is stored as 12
+    // digits, which the text search compares with verbatim.
+    if (auto number = identifier::ParseSwedishNumber(Trimmed(text), CivilDateAt(clock_.NowUnixSeconds()));
+        number.ok()) {
+      auto found = number->kind() == identifier::SwedishNumberKind::kPersonnummer
+                       ? store_.persons().FindByPersonnummer(tx, number->canonical())
+                       : store_.persons().FindBySamordningsnummer(tx, number->canonical());
+      if (!found.ok()) return std::move(found).error();
+      if (*found && std::none_of(rows.begin(), rows.end(), [&](const st::PersonRow& r) {
+            return r.identifier == (*found)->identifier;
+          })) {
+        rows.insert(rows.begin(), std::move(**found));
+      }
+    }
     std::vector<PersonSummary> out;
     for (const auto& p : rows) {
       TILLIT_TRY_ASSIGN(auto creds, store_.credentials().ListByIdentifier(tx, p.identifier));
       out.push_back({.identifier = p.identifier, .given_name = p.given_name,
                      .surname = p.surname, .birth_date = p.birth_date,
-                     .nationality = p.nationality, .status = PersonStatus(creds)});
+                     .nationality = p.nationality, .status = PersonStatus(p, creds)});
     }
     return out;
   }));
@@ -490,10 +521,11 @@ Result<PersonView> EnrolmentService::GetPerson(std::string_view identifier) {
     TILLIT_TRY_ASSIGN(auto creds, store_.credentials().ListByIdentifier(tx, p.identifier));
     PersonView view{.summary = {.identifier = p.identifier, .given_name = p.given_name,
                                 .surname = p.surname, .birth_date = p.birth_date,
-                                .nationality = p.nationality, .status = PersonStatus(creds)},
+                                .nationality = p.nationality, .status = PersonStatus(p, creds)},
                     .original_name = p.original_name,
                     .samordningsnummer = p.samordningsnummer,
                     .case_number = p.case_number,
+                    .personnummer = p.personnummer,
                     .assurance_level = p.assurance_level,
                     .credentials = {}};
     for (const auto& c : creds) {
@@ -514,8 +546,12 @@ Result<int64_t> EnrolmentService::Revoke(const Officer& officer, std::string_vie
   return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Result<int64_t> {
     TILLIT_TRY_ASSIGN(auto p, store_.persons().Get(tx, parsed->ToString()));
     TILLIT_TRY_ASSIGN(auto n, store_.credentials().RevokeAllForIdentifier(tx, p.identifier, why, now));
+    // An unused activation code would otherwise give the revoked person a new credential.
+    TILLIT_TRY_ASSIGN(auto cancelled, store_.activation_codes().CancelUnused(tx, p.identifier));
+    TILLIT_TRY(store_.persons().MarkRevoked(tx, p.identifier, now));
     TILLIT_TRY(Audit(store_, tx, now, officer.id, "credentialsRevoked", p.identifier,
-                     internal::AuditDetail({}, {{"revokedCredentials", n}})));
+                     internal::AuditDetail({}, {{"revokedCredentials", n},
+                                                {"cancelledCodes", cancelled}})));
     return n;
   });
 }

@@ -206,10 +206,67 @@ BEGIN
 END;
 )sql";
 
+// Version 4: leased blocks of identifier serials for offline desks (docs/offline-desk.md).
+// The central issuer's side: serial_leases (each block it leased, with the HMAC key of
+// the desk's sync records) and serial_lease_imports (which lease each imported person
+// came from). An offline desk's side: desk_leases (leases it loaded) and
+// desk_leased_identifiers (their identifiers; used_at is set in the issuing transaction).
+// The partial index finds the next unused identifier without scanning used ones.
+// DO NOT CHANGE once released.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE serial_leases (
+  id           TEXT NOT NULL PRIMARY KEY,
+  desk         TEXT NOT NULL,
+  first_serial BIGINT NOT NULL UNIQUE CHECK (first_serial >= 0),
+  size         BIGINT NOT NULL CHECK (size >= 1),
+  created_at   BIGINT NOT NULL,
+  sync_key     BLOB NOT NULL CHECK (length(sync_key) = 32)
+);
+CREATE INDEX serial_leases_desk ON serial_leases (desk);
+
+CREATE TABLE serial_lease_imports (
+  identifier  TEXT NOT NULL PRIMARY KEY REFERENCES persons (identifier),
+  lease_id    TEXT NOT NULL REFERENCES serial_leases (id),
+  imported_at BIGINT NOT NULL
+);
+CREATE INDEX serial_lease_imports_lease ON serial_lease_imports (lease_id);
+
+CREATE TABLE desk_leases (
+  id           TEXT NOT NULL PRIMARY KEY,
+  desk         TEXT NOT NULL,
+  deployment   TEXT NOT NULL CHECK (length(deployment) = 64),
+  first_serial BIGINT NOT NULL UNIQUE CHECK (first_serial >= 0),
+  size         BIGINT NOT NULL CHECK (size >= 1),
+  created_at   BIGINT NOT NULL,
+  loaded_at    BIGINT NOT NULL,
+  sync_key     BLOB NOT NULL CHECK (length(sync_key) = 32)
+);
+
+CREATE TABLE desk_leased_identifiers (
+  serial     BIGINT NOT NULL PRIMARY KEY CHECK (serial >= 0),
+  identifier TEXT NOT NULL UNIQUE CHECK (length(identifier) = 12),
+  lease_id   TEXT NOT NULL REFERENCES desk_leases (id),
+  used_at    BIGINT
+);
+CREATE INDEX desk_leased_identifiers_lease ON desk_leased_identifiers (lease_id);
+CREATE INDEX desk_leased_identifiers_free ON desk_leased_identifiers (serial)
+  WHERE used_at IS NULL;
+)sql";
+
+// Version 5: when a person's eID was revoked at the desk (`revoke`). Revocation is final
+// for the person, not only for the credentials it revoked: a device replacement also
+// revokes credentials, and must stay possible afterwards, so the two cannot be told apart
+// from credential rows alone. DO NOT CHANGE once released.
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE persons ADD COLUMN revoked_at BIGINT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
+    {5, kSchemaV5},
 };
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT on `connection`, rolling back on error.

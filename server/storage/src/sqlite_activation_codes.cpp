@@ -109,4 +109,39 @@ Result<bool> SqliteActivationCodeRepository::MarkUsed(Transaction& tx, std::stri
   return false;
 }
 
+Result<std::vector<ActivationCodeRow>> SqliteActivationCodeRepository::ListByIdentifier(
+    ReadTransaction& tx, std::string_view identifier) {
+  TILLIT_TRY_ASSIGN(auto select,
+                    ConnectionOf(tx).Prepare("SELECT " TILLIT_ACTIVATION_COLUMNS
+                                             " FROM activation_codes WHERE identifier = ?1"
+                                             " ORDER BY created_at DESC, handle"));
+  select.BindText(1, identifier);
+  return FetchAll<ActivationCodeRow>(select, ReadCode);
+}
+
+Result<int64_t> SqliteActivationCodeRepository::CancelUnused(Transaction& tx,
+                                                             std::string_view identifier) {
+  TILLIT_TRY_ASSIGN(
+      auto update,
+      ConnectionOf(tx).Prepare(
+          "UPDATE activation_codes SET expires_at = created_at, nonce = NULL,"
+          " nonce_expires_at = NULL"
+          " WHERE identifier = ?1 AND used_at IS NULL AND expires_at > created_at"));
+  update.BindText(1, identifier);
+  return update.Run();
+}
+
+Result<int64_t> SqliteActivationCodeRepository::SupersedeUnused(Transaction& tx,
+                                                                std::string_view identifier,
+                                                                int64_t at) {
+  TILLIT_TRY_ASSIGN(
+      auto update,
+      ConnectionOf(tx).Prepare(
+          "UPDATE activation_codes SET used_at = ?2, nonce = NULL, nonce_expires_at = NULL"
+          " WHERE identifier = ?1 AND used_at IS NULL"));
+  update.BindText(1, identifier);
+  update.BindInt64(2, at);
+  return update.Run();
+}
+
 }  // namespace tillit::server::storage::sqlite

@@ -144,5 +144,17 @@ Result<int64_t> SqliteCredentialRepository::RevokeAllForIdentifier(Transaction& 
   return update.Run();
 }
 
+Result<std::vector<CredentialRow>> SqliteCredentialRepository::ListRevokedOrSuspended(
+    ReadTransaction& tx) {
+  // X'' for certificate_der keeps ReadCredential's column order without reading the blobs.
+  TILLIT_TRY_ASSIGN(
+      auto select,
+      ConnectionOf(tx).Prepare(
+          "SELECT serial, identifier, holder_public_key, X'', assurance_level, not_before,"
+          " not_after, status, status_reason, status_changed_at, created_at"
+          " FROM credentials WHERE status <> 'good' ORDER BY serial"));
+  return FetchAll<CredentialRow>(select, ReadCredential);
+}
+
 }  // namespace sqlite
 }  // namespace tillit::server::storage

@@ -13,11 +13,11 @@ namespace {
 #define TILLIT_PERSON_COLUMNS                                                         \
   "identifier, serial, given_name, surname, original_name, birth_date, nationality, " \
   "samordningsnummer, case_number, personnummer, assurance_level, enrolment_id, "     \
-  "created_at, created_by"
+  "created_at, created_by, revoked_at"
 #define TILLIT_PERSON_COLUMNS_P                                                            \
   "p.identifier, p.serial, p.given_name, p.surname, p.original_name, p.birth_date, "       \
   "p.nationality, p.samordningsnummer, p.case_number, p.personnummer, p.assurance_level, " \
-  "p.enrolment_id, p.created_at, p.created_by"
+  "p.enrolment_id, p.created_at, p.created_by, p.revoked_at"
 
 // Words of a search text that take part in the name match; more are ignored (so the
 // number of distinct statement texts, and so the statement cache, stays bounded).
@@ -42,6 +42,7 @@ Result<PersonRow> ReadPerson(const Statement& statement) {
   row.enrolment_id = columns.Text();
   row.created_at = columns.Int64();
   row.created_by = columns.Text();
+  row.revoked_at = columns.OptionalInt64();
   return row;
 }
 
@@ -141,7 +142,7 @@ Status SqlitePersonRepository::Insert(Transaction& tx, const PersonRow& person) 
     TILLIT_TRY_ASSIGN(
         auto insert,
         db.Prepare("INSERT INTO persons (" TILLIT_PERSON_COLUMNS ", search_text) VALUES"
-                   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+                   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"));
     insert.BindText(1, person.identifier);
     insert.BindInt64(2, static_cast<int64_t>(person.serial));
     insert.BindText(3, person.given_name);
@@ -156,7 +157,8 @@ Status SqlitePersonRepository::Insert(Transaction& tx, const PersonRow& person) 
     insert.BindText(12, person.enrolment_id);
     insert.BindInt64(13, person.created_at);
     insert.BindText(14, person.created_by);
-    insert.BindText(15, SearchText(person));
+    insert.BindOptionalInt64(15, person.revoked_at);
+    insert.BindText(16, SearchText(person));
     TILLIT_TRY(insert.Run());
   }
   for (const DocumentRow& document : person.documents) {
@@ -307,6 +309,29 @@ Status SqlitePersonRepository::LinkPersonnummer(Transaction& tx, std::string_vie
                     RowExists(db, "SELECT 1 FROM persons WHERE identifier = ?1", identifier));
   if (!exists) return NotFound("person");
   return MakeError("conflict", "person already has a different personnummer");
+}
+
+Status SqlitePersonRepository::SetAssuranceLevel(Transaction& tx, std::string_view identifier,
+                                                 int level) {
+  TILLIT_TRY_ASSIGN(auto update, ConnectionOf(tx).Prepare(
+                                     "UPDATE persons SET assurance_level = ?2 WHERE identifier = ?1"));
+  update.BindText(1, identifier);
+  update.BindInt64(2, level);
+  TILLIT_TRY_ASSIGN(const int64_t changed, update.Run());
+  if (changed == 1) return {};
+  return NotFound("person");
+}
+
+Status SqlitePersonRepository::MarkRevoked(Transaction& tx, std::string_view identifier,
+                                           int64_t at) {
+  TILLIT_TRY_ASSIGN(auto update,
+                    ConnectionOf(tx).Prepare("UPDATE persons SET revoked_at = COALESCE(revoked_at, ?2)"
+                                             " WHERE identifier = ?1"));
+  update.BindText(1, identifier);
+  update.BindInt64(2, at);
+  TILLIT_TRY_ASSIGN(const int64_t changed, update.Run());
+  if (changed == 1) return {};
+  return NotFound("person");
 }
 
 }  // namespace tillit::server::storage::sqlite

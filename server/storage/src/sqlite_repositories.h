@@ -13,6 +13,7 @@
 #include "tillit/storage/counters.h"
 #include "tillit/storage/credentials.h"
 #include "tillit/storage/enrolments.h"
+#include "tillit/storage/leases.h"
 #include "tillit/storage/order_results.h"
 #include "tillit/storage/persons.h"
 
@@ -85,6 +86,8 @@ class SqlitePersonRepository final : public PersonRepository {
                      const DocumentRow& document) override;
   Status LinkPersonnummer(Transaction& tx, std::string_view identifier,
                           std::string_view personnummer) override;
+  Status SetAssuranceLevel(Transaction& tx, std::string_view identifier, int level) override;
+  Status MarkRevoked(Transaction& tx, std::string_view identifier, int64_t at) override;
 };
 
 class SqliteActivationCodeRepository final : public ActivationCodeRepository {
@@ -96,6 +99,11 @@ class SqliteActivationCodeRepository final : public ActivationCodeRepository {
   Status SetNonce(Transaction& tx, std::string_view handle, ByteView nonce,
                   int64_t expires_at) override;
   Result<bool> MarkUsed(Transaction& tx, std::string_view handle, int64_t at) override;
+  Result<std::vector<ActivationCodeRow>> ListByIdentifier(ReadTransaction& tx,
+                                                          std::string_view identifier) override;
+  Result<int64_t> CancelUnused(Transaction& tx, std::string_view identifier) override;
+  Result<int64_t> SupersedeUnused(Transaction& tx, std::string_view identifier,
+                                  int64_t at) override;
 };
 
 class SqliteCredentialRepository final : public CredentialRepository {
@@ -110,6 +118,7 @@ class SqliteCredentialRepository final : public CredentialRepository {
                    std::string_view reason, int64_t at) override;
   Result<int64_t> RevokeAllForIdentifier(Transaction& tx, std::string_view identifier,
                                          std::string_view reason, int64_t at) override;
+  Result<std::vector<CredentialRow>> ListRevokedOrSuspended(ReadTransaction& tx) override;
 };
 
 class SqliteAuditRepository final : public AuditRepository {
@@ -128,6 +137,27 @@ class SqliteOrderResultRepository final : public OrderResultRepository {
   Result<std::vector<OrderResultRow>> ListByIdentifier(ReadTransaction& tx,
                                                        std::string_view identifier, size_t limit,
                                                        size_t offset) override;
+};
+
+class SqliteLeaseRepository final : public LeaseRepository {
+ public:
+  Status InsertLease(Transaction& tx, const LeaseRow& lease) override;
+  Result<std::optional<LeaseRow>> FindLease(ReadTransaction& tx, std::string_view id) override;
+  Result<std::vector<LeaseSummary>> ListLeases(ReadTransaction& tx) override;
+  Status RecordImport(Transaction& tx, std::string_view identifier, std::string_view lease_id,
+                      int64_t at) override;
+  Result<std::optional<std::string>> FindImport(ReadTransaction& tx,
+                                                std::string_view identifier) override;
+  Status InsertDeskLease(Transaction& tx, const DeskLeaseRow& lease,
+                         std::span<const LeasedIdentifierRow> identifiers) override;
+  Result<std::optional<DeskLeaseRow>> FindDeskLease(ReadTransaction& tx,
+                                                    std::string_view id) override;
+  Result<std::vector<DeskLeaseSummary>> ListDeskLeases(ReadTransaction& tx) override;
+  Result<bool> HasDeskLeases(ReadTransaction& tx) override;
+  Result<bool> LeasedIdentifierExists(ReadTransaction& tx, uint64_t serial,
+                                      std::string_view identifier) override;
+  Result<std::optional<LeasedIdentifierRow>> TakeNextLeased(Transaction& tx, int64_t at) override;
+  Result<std::vector<LeasedIdentifierRow>> ListUsedLeased(ReadTransaction& tx) override;
 };
 
 }  // namespace tillit::server::storage::sqlite

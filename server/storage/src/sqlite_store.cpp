@@ -105,6 +105,7 @@ class SqliteStore final : public Store {
   CredentialRepository& credentials() override { return credentials_; }
   AuditRepository& audit() override { return audit_; }
   OrderResultRepository& order_results() override { return order_results_; }
+  LeaseRepository& leases() override { return leases_; }
 
  private:
   void ReleaseWriter() {
@@ -183,6 +184,7 @@ class SqliteStore final : public Store {
   SqliteCredentialRepository credentials_;
   SqliteAuditRepository audit_;
   SqliteOrderResultRepository order_results_;
+  SqliteLeaseRepository leases_;
 };
 
 }  // namespace

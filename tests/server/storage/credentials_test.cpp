@@ -156,5 +156,42 @@ TEST_CASE("revoking all of a person's credentials counts only those not yet revo
   CHECK((*others)[0].status == CredentialStatus::kGood);
 }
 
+TEST_CASE("the credentials that are not good, for the CRL, by serial and without the DER") {
+  TempDir dir;
+  auto store = Open(dir);
+  SeedBasics(*store);
+  PersonRow person = SeedPerson(*store, 1);
+  PersonRow other = SeedPerson(*store, 2);
+  for (uint8_t n : {5, 1, 3, 2}) REQUIRE_OK(Insert(*store, MakeCredential(n == 2 ? other : person, n, 100)));
+  auto list = [&] {
+    auto rows = store->Read(
+        [&](ReadTransaction& tx) { return store->credentials().ListRevokedOrSuspended(tx); });
+    REQUIRE_OK(rows);
+    return *rows;
+  };
+  CHECK(list().empty());
+  auto set = [&](uint8_t n, CredentialStatus status, int64_t at) {
+    REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) {
+      return store->credentials().SetStatus(tx, MakeCredential(person, n, 0).serial, status,
+                                            "why", at);
+    }));
+  };
+  set(5, CredentialStatus::kSuspended, 200);
+  set(3, CredentialStatus::kRevoked, 300);
+  set(2, CredentialStatus::kSuspended, 400);
+  set(2, CredentialStatus::kGood, 500);  // resumed: good again, not listed
+  auto rows = list();
+  REQUIRE(rows.size() == 2);
+  CredentialRow expected = MakeCredential(person, 3, 100);
+  expected.certificate_der.clear();
+  expected.status = CredentialStatus::kRevoked;
+  expected.status_reason = "why";
+  expected.status_changed_at = 300;
+  CHECK(rows[0] == expected);  // ordered by serial: 0x43.. before 0x45..
+  CHECK(rows[1].serial == MakeCredential(person, 5, 0).serial);
+  CHECK(rows[1].status == CredentialStatus::kSuspended);
+  CHECK(rows[1].status_changed_at == 200);
+}
+
 }  // namespace
 }  // namespace tillit::server::storage

@@ -98,6 +98,7 @@ struct PersonView {
   std::optional<std::string> original_name;
   std::optional<std::string> samordningsnummer;
   std::optional<std::string> case_number;
+  std::optional<std::string> personnummer;  // 12 digits, once linked
   int assurance_level = 1;
   std::vector<CredentialSummary> credentials;
 };
@@ -144,7 +145,8 @@ class EnrolmentService {
   // Errors: "notFound" (also for text that is not an identifier).
   Result<PersonView> GetPerson(std::string_view identifier);
 
-  // Revokes every credential of the person at once. Errors: "notFound",
+  // Revokes every credential of the person at once and cancels any unused activation
+  // code, in one durable transaction; final. Errors: "notFound",
   // "invalidParameters" (empty reason).
   Result<int64_t> Revoke(const Officer& officer, std::string_view identifier,
                          std::string_view reason);

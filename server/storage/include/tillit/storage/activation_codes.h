@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tillit/bytes.h"
 #include "tillit/result.h"
@@ -62,6 +63,22 @@ class ActivationCodeRepository {
   // Expiry and attempts are the caller's to check, in the same transaction, before.
   // Errors: "notFound".
   virtual Result<bool> MarkUsed(Transaction& tx, std::string_view handle, int64_t at) = 0;
+
+  // Every code of a person, newest first (then by handle).
+  virtual Result<std::vector<ActivationCodeRow>> ListByIdentifier(ReadTransaction& tx,
+                                                                  std::string_view identifier) = 0;
+
+  // Ends every unused code of a person because the person was revoked: sets expires_at
+  // to created_at (a code that was never valid; no issued code looks like that, so a
+  // cancelled code can be told from one that expired unused) and clears the nonce.
+  // Returns how many codes it changed. The time of the cancellation is in the audit log.
+  virtual Result<int64_t> CancelUnused(Transaction& tx, std::string_view identifier) = 0;
+
+  // Ends every unused code of a person because a device replacement made a new one:
+  // marks them used at `at` (a code is used up once, by a device or by its replacement)
+  // and clears the nonce. Returns how many codes it changed.
+  virtual Result<int64_t> SupersedeUnused(Transaction& tx, std::string_view identifier,
+                                          int64_t at) = 0;
 };
 
 }  // namespace tillit::server::storage

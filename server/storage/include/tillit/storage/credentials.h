@@ -72,6 +72,11 @@ class CredentialRepository {
   // person found to be a duplicate) and returns how many it revoked.
   virtual Result<int64_t> RevokeAllForIdentifier(Transaction& tx, std::string_view identifier,
                                                  std::string_view reason, int64_t at) = 0;
+
+  // Every credential whose status is not good (suspended or revoked, expired or not), by
+  // serial: the entries of the issuer's CRL (docs/status.md). certificate_der is left
+  // empty; the CRL needs none of it. A full scan: callers cache the result.
+  virtual Result<std::vector<CredentialRow>> ListRevokedOrSuspended(ReadTransaction& tx) = 0;
 };
 
 }  // namespace tillit::server::storage

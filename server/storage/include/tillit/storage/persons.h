@@ -47,6 +47,9 @@ struct PersonRow {
   std::string enrolment_id{};                      // the enrolment that issued the identifier
   int64_t created_at = 0;
   std::string created_by{};  // officer id
+  // Set once by `revoke` (MarkRevoked): the person's eID is revoked for good; replacement
+  // and new credentials are refused.
+  std::optional<int64_t> revoked_at{};
   // Sorted by (type, country, number_norm) when read back.
   std::vector<DocumentRow> documents{};
   // Phonetic name keys (enrolment::NameKeys). Sorted and distinct when read back.
@@ -112,6 +115,15 @@ class PersonRepository {
   // number is linked to someone else). Linking the same number again succeeds.
   virtual Status LinkPersonnummer(Transaction& tx, std::string_view identifier,
                                   std::string_view personnummer) = 0;
+
+  // Sets the person's assurance level (1..3) to what the evidence of a later visit
+  // decided (a device replacement, docs/desk-api.md); the next credential carries it.
+  // Errors: "notFound"; "internalError" for a level outside 1..3 (schema CHECK).
+  virtual Status SetAssuranceLevel(Transaction& tx, std::string_view identifier, int level) = 0;
+
+  // Records that the person's eID was revoked at `at`; marking again keeps the first time.
+  // Errors: "notFound".
+  virtual Status MarkRevoked(Transaction& tx, std::string_view identifier, int64_t at) = 0;
 };
 
 }  // namespace tillit::server::storage

@@ -34,6 +34,7 @@
 #include "tillit/storage/counters.h"
 #include "tillit/storage/credentials.h"
 #include "tillit/storage/enrolments.h"
+#include "tillit/storage/leases.h"
 #include "tillit/storage/order_results.h"
 #include "tillit/storage/persons.h"
 #include "tillit/storage/transaction.h"
@@ -67,6 +68,7 @@ class Store {
   virtual CredentialRepository& credentials() = 0;
   virtual AuditRepository& audit() = 0;
   virtual OrderResultRepository& order_results() = 0;
+  virtual LeaseRepository& leases() = 0;  // offline desks (docs/offline-desk.md)
 
   // Runs fn(ReadTransaction&) -> Result<T> in a fresh snapshot and returns its result.
   template <typename F>

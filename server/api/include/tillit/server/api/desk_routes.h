@@ -13,6 +13,7 @@
 #include "tillit/service/activation_service.h"
 #include "tillit/service/enrolment_service.h"
 #include "tillit/service/issuer_keys.h"
+#include "tillit/service/lifecycle_service.h"
 #include "tillit/service/order_service.h"
 
 namespace tillit::server::api {
@@ -22,6 +23,9 @@ struct IssuerServices {
   service::AccountService* accounts = nullptr;
   service::EnrolmentService* enrolments = nullptr;
   service::ActivationService* activations = nullptr;
+  // Suspend, resume, replace and link (docs/desk-api.md §After issue): those routes are
+  // added only when set.
+  service::LifecycleService* lifecycle = nullptr;
   const service::IssuerKeys* keys = nullptr;
   // The server's address as devices reach it, e.g. "http://127.0.0.1:8080"; written into
   // the activation QR text (tillit-activate:v1:<CODE>:<URL>).

@@ -37,6 +37,7 @@ namespace tillit::server::api {
 //   codeExpired           400    unresolvedMatches      409
 //   storageFull           503    invalidTransition      409
 //   storageUnavailable    503    duplicate              409
+//   leaseExhausted        503    (offline desk: docs/offline-desk.md)
 // and the login and signing codes (docs/protocol.md §4, §7):
 //   qrInvalid             400    certificateErr         403
 //   qrExpired             400    identifierMismatch     403
