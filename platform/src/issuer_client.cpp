@@ -9,6 +9,7 @@
 #include <cpprest/http_client.h>
 #include <cpprest/json.h>
 
+#include "tillit/protocol/history.h"
 #include "tillit/protocol/login_qr.h"
 #include "tillit/protocol/signed_data.h"
 #include "tillit/utf8.h"
@@ -241,6 +242,58 @@ Status IssuerClient::Respond(const std::string& order_ref, ByteView signed_data,
   TILLIT_TRY_ASSIGN(auto status, StringField(json, "status"));
   if (status != "complete") return BadResponse("status is not complete");
   return {};
+}
+
+Result<Bytes> IssuerClient::HistoryChallenge(const std::string& credential_serial) {
+  value body = value::object();
+  body["credentialSerial"] = value::string(credential_serial);
+  TILLIT_TRY_ASSIGN(auto json, impl_->Post("/device/v1/history/challenge", body));
+  TILLIT_TRY_ASSIGN(auto nonce, StringField(json, "nonce"));
+  auto bytes = Base64UrlDecode(nonce);
+  if (!bytes.ok() || bytes->size() != protocol::kHistoryNonceSize) {
+    return BadResponse("nonce is not 32 bytes of base64url");
+  }
+  return std::move(*bytes);
+}
+
+Result<DeviceHistoryPage> IssuerClient::History(const std::string& credential_serial,
+                                                ByteView nonce, ByteView signature, size_t limit,
+                                                uint64_t offset) {
+  value body = value::object();
+  body["credentialSerial"] = value::string(credential_serial);
+  body["nonce"] = value::string(Base64UrlEncode(nonce));
+  body["signature"] = value::string(Base64UrlEncode(signature));
+  body["limit"] = value::number(static_cast<uint64_t>(limit));
+  body["offset"] = value::number(offset);
+  TILLIT_TRY_ASSIGN(auto json, impl_->Post("/device/v1/history", body));
+  if (!json.is_object() || !json.has_field("entries") || !json.at("entries").is_array()) {
+    return BadResponse("entries missing");
+  }
+  DeviceHistoryPage page;
+  for (const value& item : json.at("entries").as_array()) {
+    if (!item.is_object()) return BadResponse("an entry is not an object");
+    DeviceHistoryEntry entry;
+    TILLIT_TRY_ASSIGN(entry.rp, StringField(item, "rp"));
+    TILLIT_TRY_ASSIGN(entry.rp_id, StringField(item, "rpId"));
+    TILLIT_TRY_ASSIGN(entry.action, StringField(item, "action"));
+    TILLIT_TRY_ASSIGN(entry.completed_at, StringField(item, "completedAt"));
+    TILLIT_TRY_ASSIGN(entry.text, OptionalStringField(item, "text"));
+    TILLIT_TRY_ASSIGN(entry.credential_serial, StringField(item, "credentialSerial"));
+    if (entry.action != "auth" && entry.action != "sign") return BadResponse("action");
+    if (!IsValidUtf8(entry.rp) || (entry.text && !IsValidUtf8(*entry.text))) {
+      return BadResponse("rp or text is not UTF-8");
+    }
+    if (!LooksLikeRfc3339(entry.completed_at)) return BadResponse("completedAt is not RFC 3339");
+    page.entries.push_back(std::move(entry));
+  }
+  if (json.has_field("nextOffset")) {
+    const value& next = json.at("nextOffset");
+    if (!next.is_number() || !next.as_number().is_uint64() || next.as_number().to_uint64() <= offset) {
+      return BadResponse("nextOffset");
+    }
+    page.next_offset = next.as_number().to_uint64();
+  }
+  return page;
 }
 
 }  // namespace tillit::platform

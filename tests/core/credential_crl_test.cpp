@@ -298,7 +298,8 @@ TEST_CASE("CRL: another CA, with the same name or another, is not trusted") {
   const Bytes forged = CustomCrl(same_name, [&](X509_CRL* c) {
     const unsigned char* p = ca.der.data();
     ci::X509Ptr real(d2i_X509(nullptr, &p, static_cast<long>(ca.der.size())));
-    X509_CRL_delete_ext(c, X509_CRL_get_ext_by_NID(c, NID_authority_key_identifier, -1));
+    X509_EXTENSION_free(
+        X509_CRL_delete_ext(c, X509_CRL_get_ext_by_NID(c, NID_authority_key_identifier, -1)));
     ci::AuthorityKeyIdPtr akid(AUTHORITY_KEYID_new());
     akid->keyid = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(real.get()));
     X509_CRL_add1_ext_i2d(c, NID_authority_key_identifier, akid.get(), 0, 0);

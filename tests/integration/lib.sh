@@ -18,12 +18,13 @@ ok() { passed=$((passed + 1)); echo "ok: $*"; }
 expect() { local out=$1 expr=$2 what=$3; jq -e "$expr" <<<"$out" >/dev/null || fail "$what: got $out"; ok "$what"; }
 
 # Starts tillit-server on $work/data (stdout and stderr appended to $work/server.out and
-# $work/server.err, which tests grep for secrets) and waits until it listens.
+# $work/server.err, which tests grep for secrets) and waits until it listens. Arguments are
+# passed on to `serve` (e.g. --checkpoint-interval 1).
 start_server() {
   # The log is appended across restarts: wait for a listening line beyond those before.
   local before
   before=$(grep -c '^listening on http://' "$work/server.out" 2>/dev/null || true)
-  "$bin/tillit-server" serve --data "$work/data" --listen 127.0.0.1:0 >> "$work/server.out" 2>> "$work/server.err" &
+  "$bin/tillit-server" serve --data "$work/data" --listen 127.0.0.1:0 "$@" >> "$work/server.out" 2>> "$work/server.err" &
   server_pid=$!
   for _ in $(seq 1 200); do
     (( $(grep -c '^listening on http://' "$work/server.out" || true) > ${before:-0} )) && break

@@ -3,6 +3,7 @@
 //   tillit-device --home DIR show
 //   tillit-device --home DIR change-pin [--pin OLD] [--new-pin NEW]
 //   tillit-device --home DIR scan (--qr TEXT | --image FILE) [--pin PIN] [--approve | --decline]
+//   tillit-device --home DIR history [--pin PIN]
 // Success: one JSON object on stdout, exit 0. Failure: {"errorCode", "message", …} on
 // stdout, exit 1. Usage errors: text on stderr, exit 2. Layout of DIR in docs/device.md.
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@
 #include "tillit/platform/qr_scan.h"
 #include "tillit/platform/wallet.h"
 #include "tillit/ports.h"
+#include "tillit/protocol/history.h"
 #include "tillit/protocol/login_qr.h"
 #include "tillit/protocol/signed_data.h"
 #include "tillit/rfc3339.h"
@@ -67,6 +70,10 @@ constexpr const char* kUsage =
     "      \"action\": \"auth\"|\"sign\", \"rp\", \"text\"} (text only when the e-service\n"
     "      sent one). Answers and the PIN come from the terminal, or one line each from\n"
     "      stdin when stdin is not a terminal.\n"
+    "  history [--pin PIN]\n"
+    "      The logins and signatures made with this eID (and the holder's earlier devices),\n"
+    "      newest first, from the issuer; the PIN proves it is the holder who asks. Prints\n"
+    "      {\"entries\": [{\"rp\", \"action\", \"completedAt\", \"text\", \"credentialSerial\"}]}.\n"
     "\n"
     "PINs: at least 6 digits, not a common PIN. Without --pin/--new-pin the device asks on\n"
     "the terminal without echo. After 5 wrong PINs in a row the key is destroyed and the\n"
@@ -378,6 +385,75 @@ int PrintScanResult(const platform::DeviceOrder& order, bool approved) {
   return 0;
 }
 
+// The device's credential: a verified certificate whose key is in the key store (as
+// `show` checks). Errors: notActivated, pinLocked, walletCorrupt, insecurePermissions, ...
+struct DeviceCredential {
+  platform::WalletEntry entry;
+  credential::VerifiedHolderCertificate verified;
+  std::unique_ptr<platform::FileKeyStore> store;
+  std::string serial;  // the certificate's serial, lower-case hex
+};
+
+Result<DeviceCredential> LoadCredential(const fs::path& home) {
+  TILLIT_TRY_ASSIGN(auto wallet, platform::LoadWallet(home));
+  if (!wallet) return MakeError("notActivated", "this device holds no eID; run activate");
+  TILLIT_TRY_ASSIGN(auto verified, platform::VerifyWalletEntry(*wallet, wallet->activated_at));
+  TILLIT_TRY(platform::PrepareDeviceHome(home));
+  TILLIT_TRY_ASSIGN(auto store, platform::FileKeyStore::Open(home / "keystore", KdfParams()));
+  auto key = store->PublicKey();
+  if (!key.ok()) {
+    if (key.error().code == "noKey") {
+      return MakeError("notActivated", "this device holds no key; run activate");
+    }
+    return std::move(key).error();  // pinLocked: destroyed after too many wrong PINs
+  }
+  if (!(*key == verified.holder_key())) {
+    return MakeError("walletCorrupt", "wallet.json certifies another key than the stored one");
+  }
+  std::string serial = verified.serial_hex();
+  return DeviceCredential{std::move(*wallet), std::move(verified), std::move(store),
+                          std::move(serial)};
+}
+
+// The PIN from --pin, else asked (AskLine, without echo), then the key unlocked with it and
+// checked against the certificate. Errors: pinRequired, wrongPin (with `attempts_left`
+// set), pinLocked, notActivated, walletCorrupt.
+Result<crypto::SigningKey> UnlockWithPin(KeyStore& store,
+                                         const std::map<std::string, std::string>& opts,
+                                         const credential::VerifiedHolderCertificate& verified,
+                                         std::optional<int>& attempts_left) {
+  std::string pin;
+  if (auto it = opts.find("--pin"); it != opts.end()) {
+    pin = it->second;
+  } else {
+    auto typed = AskLine("PIN: ", false);
+    if (!typed) return MakeError("pinRequired", "no terminal and no PIN on stdin; pass --pin");
+    pin = std::move(*typed);
+  }
+  auto key = store.Unlock(pin);
+  if (!key.ok()) {
+    const Error& error = key.error();
+    if (error.code == "wrongPin") {
+      auto left = store.AttemptsLeft();
+      std::string message = "wrong PIN";
+      if (left.ok()) {
+        attempts_left = *left;
+        message += ": " + std::to_string(*left) + (*left == 1 ? " attempt" : " attempts") +
+                   " left before the key is destroyed";
+      }
+      return MakeError("wrongPin", message);
+    }
+    if (error.code == "noKey") {
+      return MakeError("notActivated", "this device holds no key; run activate");
+    }
+    return std::move(key).error();
+  }
+  if (!(key->verifying_key() == verified.holder_key())) {
+    return MakeError("walletCorrupt", "wallet.json certifies another key than the stored one");
+  }
+  return std::move(*key);
+}
+
 int Scan(const fs::path& home, const std::map<std::string, std::string>& opts) {
   const bool approve = opts.count("--approve") != 0;
   const bool decline = opts.count("--decline") != 0;
@@ -404,31 +480,13 @@ int Scan(const fs::path& home, const std::map<std::string, std::string>& opts) {
     return Fail(MakeError("qrInvalid", "not a Tillit login QR code: " + parsed.error().message));
   }
 
-  // The credential: a verified certificate whose key is in the key store (as `show`).
-  auto wallet = platform::LoadWallet(home);
-  if (!wallet.ok()) return Fail(wallet.error());
-  if (!wallet->has_value()) {
-    return Fail(MakeError("notActivated", "this device holds no eID; run activate"));
-  }
-  const auto& entry = **wallet;
-  auto verified = platform::VerifyWalletEntry(entry, entry.activated_at);
-  if (!verified.ok()) return Fail(verified.error());
-  if (auto prepared = platform::PrepareDeviceHome(home); !prepared.ok()) {
-    return Fail(prepared.error());
-  }
-  auto store = platform::FileKeyStore::Open(home / "keystore", KdfParams());
-  if (!store.ok()) return Fail(store.error());
-  if (auto key = (*store)->PublicKey(); !key.ok()) {
-    if (key.error().code == "noKey") {
-      return Fail(MakeError("notActivated", "this device holds no key; run activate"));
-    }
-    return Fail(key.error());  // pinLocked: destroyed after too many wrong PINs
-  } else if (!(*key == verified->holder_key())) {
-    return Fail(MakeError("walletCorrupt", "wallet.json certifies another key than the stored one"));
-  }
-  const std::string credential_serial = verified->serial_hex();
+  auto credential = LoadCredential(home);
+  if (!credential.ok()) return Fail(credential.error());
+  auto& store = credential->store;
+  auto& verified = credential->verified;
+  const std::string& credential_serial = credential->serial;
 
-  auto client = platform::IssuerClient::Create(entry.server);
+  auto client = platform::IssuerClient::Create(credential->entry.server);
   if (!client.ok()) return Fail(client.error());
   auto order = (*client)->ScanOrder(qr_text, credential_serial);
   if (!order.ok()) return Fail(order.error());
@@ -450,46 +508,20 @@ int Scan(const fs::path& home, const std::map<std::string, std::string>& opts) {
     return PrintScanResult(*order, false);
   }
 
-  std::string pin;
-  if (auto it = opts.find("--pin"); it != opts.end()) {
-    pin = it->second;
-  } else {
-    if (approve) ShowRequest(*order);  // asked for the PIN: show what it approves
-    auto typed = AskLine("PIN: ", false);
-    if (!typed) {
-      // The order stays in userSign until it expires; nothing was signed.
-      return Fail(MakeError("pinRequired", "no terminal and no PIN on stdin; pass --pin"));
-    }
-    pin = std::move(*typed);
-  }
-  auto key = (*store)->Unlock(pin);
+  // Asked for the PIN: show what it approves. (A wrong PIN leaves the order waiting in
+  // userSign until it expires; scanning a fresh code retries.)
+  if (approve && !opts.count("--pin")) ShowRequest(*order);
+  std::optional<int> attempts_left;
+  auto key = UnlockWithPin(*store, opts, verified, attempts_left);
   if (!key.ok()) {
-    const Error& error = key.error();
-    if (error.code == "wrongPin") {
-      // The order stays waiting (userSign) until it expires; scanning a fresh code retries.
-      auto left = (*store)->AttemptsLeft();
-      std::string message = "wrong PIN";
-      if (left.ok()) {
-        message += ": " + std::to_string(*left) + (*left == 1 ? " attempt" : " attempts") +
-                   " left before the key is destroyed";
-      }
-      return Fail(MakeError("wrongPin", message),
-                  left.ok() ? std::optional<int>(*left) : std::nullopt);
-    }
-    if (error.code == "pinLocked") {
+    if (key.error().code == "pinLocked") {
       // The key is gone: tell the issuer, so the e-service sees certificateErr at once.
       auto declined = decline_order("pinLocked");
-      std::string message = error.message;
+      std::string message = key.error().message;
       if (!declined.ok()) message += " (the issuer was not told: " + declined.error().message + ")";
       return Fail(MakeError("pinLocked", message));
     }
-    if (error.code == "noKey") {
-      return Fail(MakeError("notActivated", "this device holds no key; run activate"));
-    }
-    return Fail(error);
-  }
-  if (!(key->verifying_key() == verified->holder_key())) {
-    return Fail(MakeError("walletCorrupt", "wallet.json certifies another key than the stored one"));
+    return Fail(key.error(), attempts_left);
   }
 
   auto action = protocol::ParseOrderAction(order->action);
@@ -522,6 +554,57 @@ int Scan(const fs::path& home, const std::map<std::string, std::string>& opts) {
     return Fail(done.error());
   }
   return PrintScanResult(*order, true);
+}
+
+// --- history (docs/protocol.md §9) ---------------------------------------------------------
+
+// The holder's logins and signatures, newest first, read from the issuer page by page; each
+// page costs a nonce signed with the key, which the PIN unlocks once.
+int History(const fs::path& home, const std::map<std::string, std::string>& opts) {
+  auto credential = LoadCredential(home);
+  if (!credential.ok()) return Fail(credential.error());
+  auto client = platform::IssuerClient::Create(credential->entry.server);
+  if (!client.ok()) return Fail(client.error());
+  std::optional<int> attempts_left;
+  auto key = UnlockWithPin(*credential->store, opts, credential->verified, attempts_left);
+  if (!key.ok()) return Fail(key.error(), attempts_left);
+
+  // Enough for years of use; a longer history is cut here and says so.
+  constexpr size_t kPageSize = 100;
+  constexpr size_t kMaxEntries = 10'000;
+  value entries = value::array();
+  size_t count = 0;
+  uint64_t offset = 0;
+  bool truncated = false;
+  for (;;) {
+    auto nonce = (*client)->HistoryChallenge(credential->serial);
+    if (!nonce.ok()) return Fail(nonce.error());
+    auto message = protocol::HistorySignedMessage(*nonce, credential->serial);
+    if (!message.ok()) return Fail(message.error());
+    const auto signature = key->Sign(*message);
+    auto page = (*client)->History(credential->serial, *nonce, signature.bytes(), kPageSize, offset);
+    if (!page.ok()) return Fail(page.error());
+    for (const auto& e : page->entries) {
+      value v = value::object(/*keep_order=*/true);
+      v["rp"] = value::string(e.rp);
+      v["action"] = value::string(e.action);
+      v["completedAt"] = value::string(e.completed_at);
+      if (e.text) v["text"] = value::string(*e.text);
+      v["credentialSerial"] = value::string(e.credential_serial);
+      entries[count++] = std::move(v);
+    }
+    if (!page->next_offset) break;
+    if (count >= kMaxEntries) {
+      truncated = true;
+      break;
+    }
+    offset = *page->next_offset;
+  }
+  value v = value::object(/*keep_order=*/true);
+  v["entries"] = std::move(entries);
+  if (truncated) v["truncated"] = value::boolean(true);
+  PrintJson(v);
+  return 0;
 }
 
 int Run(int argc, char** argv) {
@@ -581,6 +664,10 @@ int Run(int argc, char** argv) {
   if (command == "change-pin") {
     allow({"--pin", "--new-pin"});
     return ChangePin(*home, opts);
+  }
+  if (command == "history") {
+    allow({"--pin"});
+    return History(*home, opts);
   }
   if (command == "scan") {
     allow({"--qr", "--image", "--pin", "--approve", "--decline"});

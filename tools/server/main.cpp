@@ -3,6 +3,7 @@
 //   tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]
 //   tillit-server admin --data DIR add-officer --name NAME --organisation ORG --role ROLE
 //   tillit-server admin --data DIR add-rp --name NAME
+//   tillit-server admin --data DIR audit-verify | backup FILE   (audit_commands.h)
 // Usage errors exit 2 with a message on stderr; runtime errors exit 1.
 #include <cpprest/json.h>
 #include <signal.h>
@@ -21,17 +22,23 @@
 #include "tillit/ports.h"
 #include "tillit/server/api/desk_routes.h"
 #include "tillit/server/api/device_routes.h"
+#include "tillit/server/api/history_routes.h"
 #include "tillit/server/api/http_server.h"
 #include "tillit/server/api/json.h"
 #include "tillit/server/api/router.h"
 #include "tillit/server/api/rp_routes.h"
+#include "tillit/server/api/status_routes.h"
 #include "tillit/service/accounts.h"
 #include "tillit/service/activation_service.h"
+#include "tillit/service/audit_service.h"
 #include "tillit/service/enrolment_service.h"
+#include "tillit/service/history_service.h"
 #include "tillit/service/issuer_keys.h"
 #include "tillit/service/lifecycle_service.h"
 #include "tillit/service/order_service.h"
+#include "tillit/service/status_service.h"
 #include "tillit/storage/sqlite_store.h"
+#include "audit_commands.h"
 #include "offline_desk.h"
 
 namespace {
@@ -39,7 +46,10 @@ namespace {
 using namespace tillit;
 
 constexpr const char* kUsage =
-    "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]\n"
+    "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] "
+    "[--checkpoint-interval SECONDS]\n"
+    "       tillit-server admin --data DIR audit-verify\n"
+    "       tillit-server admin --data DIR backup FILE\n"
     "       tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
     "       tillit-server admin --data DIR add-rp --name NAME\n"
@@ -47,12 +57,15 @@ constexpr const char* kUsage =
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
     "... (offline desks: docs/offline-desk.md)\n";
 constexpr const char* kServeUsage =
-    "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]\n"
+    "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] "
+    "[--checkpoint-interval SECONDS]\n"
     "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
     "  --listen      address to listen on (default $TILLIT_LISTEN or 127.0.0.1:8080);\n"
     "                port 0 picks a free port. Prints 'listening on http://HOST:PORT'.\n"
     "  --public-url  the URL devices use to reach the server (default http://HOST:PORT);\n"
     "                also the \"iss\" of result JWSs (docs/protocol.md §6)\n"
+    "  --checkpoint-interval  sign an audit checkpoint every SECONDS when the log has grown,\n"
+    "                and at shutdown (default 300; 0: never) (docs/storage.md §7.1)\n"
     "  Stops cleanly on SIGINT or SIGTERM.\n";
 constexpr const char* kAdminUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
@@ -61,6 +74,8 @@ constexpr const char* kAdminUsage =
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
     "... (offline desks: docs/offline-desk.md)\n"
+    "       tillit-server admin --data DIR audit-verify\n"
+    "       tillit-server admin --data DIR backup FILE\n"
     "  Prints one JSON object; a token or API key is shown only this once.\n";
 constexpr const char* kAddOfficerUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
@@ -150,7 +165,9 @@ bool ParseListen(const std::string& text, std::string& host, uint16_t& port) {
 
 int Serve(const std::vector<std::string>& args) {
   Options options;
-  if (auto error = ParseOptions(args, 2, {"--data", "--listen", "--public-url"}, 0, options)) {
+  if (auto error = ParseOptions(args, 2,
+                                {"--data", "--listen", "--public-url", "--checkpoint-interval"}, 0,
+                                options)) {
     return UsageError(*error, kServeUsage);
   }
   if (options.help) {
@@ -164,6 +181,14 @@ int Serve(const std::vector<std::string>& args) {
   server::api::HttpServerOptions http;
   if (!ParseListen(listen, http.host, http.port)) {
     return UsageError("--listen must be HOST:PORT", kServeUsage);
+  }
+  std::chrono::seconds checkpoint_interval{300};
+  if (options.values.count("--checkpoint-interval")) {
+    auto parsed = tools::ParseCheckpointInterval(options.values["--checkpoint-interval"]);
+    if (!parsed) {
+      return UsageError("--checkpoint-interval must be whole seconds, 0 to 31536000", kServeUsage);
+    }
+    checkpoint_interval = *parsed;
   }
 
   // Block the stop signals before any thread starts, so every thread inherits the mask
@@ -182,6 +207,11 @@ int Serve(const std::vector<std::string>& args) {
   service::EnrolmentService enrolments(*is.store, is.clock, *is.keys);
   service::ActivationService activations(*is.store, is.clock, *is.keys);
   service::LifecycleService lifecycle(*is.store, is.clock, *is.keys);
+  service::HistoryService history(*is.store, is.clock);
+  service::AuditService audit(*is.store, is.clock, *is.keys);
+  // Started after the stop signals are blocked (above), so its thread inherits the mask.
+  tools::PeriodicCheckpoints checkpoints(audit, checkpoint_interval);
+  service::StatusService status(*is.store, is.clock, *is.keys);
   server::api::IssuerServices services{.accounts = &accounts,
                                        .enrolments = &enrolments,
                                        .activations = &activations,
@@ -220,6 +250,8 @@ int Serve(const std::vector<std::string>& args) {
   server::api::AddDeskRoutes(*router, services);
   server::api::AddDeviceRoutes(*router, services);
   server::api::AddRpRoutes(*router, services);
+  server::api::AddHistoryRoutes(*router, history);
+  server::api::AddStatusRoutes(*router, status);
   ready.store(true, std::memory_order_release);
 
   std::printf("listening on %s\n", url.c_str());
@@ -229,6 +261,8 @@ int Serve(const std::vector<std::string>& args) {
   sigwait(&stop_signals, &received);
   std::fprintf(stderr, "tillit-server: signal %d, stopping\n", received);
   server->Stop();
+  // After the last request: the final checkpoint pins every entry this run wrote.
+  checkpoints.Stop();
   return 0;
 }
 
@@ -327,6 +361,7 @@ int main(int argc, char** argv) {
   }
   if (args[1] == "serve") return Serve(args);
   if (auto offline_desk = tools::RunOfflineDeskCommand(args)) return *offline_desk;
+  if (auto audit = tools::RunAuditCommand(args)) return *audit;
   if (args[1] == "admin") return Admin(args);
   return UsageError("unknown command " + args[1], kUsage);
 }

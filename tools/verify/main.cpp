@@ -1,6 +1,6 @@
 // tillit-verify: checks a login or signing result offline, as an e-service does long after
 // the login (docs/protocol.md §8). The interface is tested from outside; keep it exact:
-//   tillit-verify --ca CA.pem [--jwks FILE] RESULT.json
+//   tillit-verify --ca CA.pem [--jwks FILE] [--crl FILE] RESULT.json
 // RESULT.json is a collect answer with status "complete" (docs/protocol.md §4.2). Valid:
 // {"valid": true, "identifier", "action", "text"?} on stdout, exit 0. Invalid or unreadable:
 // {"valid": false, "reason": <stable camelCase code>, "details"} on stdout, exit 1. Usage
@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -26,6 +27,7 @@
 
 #include "tillit/bytes.h"
 #include "tillit/credential/certificate.h"
+#include "tillit/credential/crl.h"
 #include "tillit/crypto/ed25519.h"
 #include "tillit/crypto/hash.h"
 #include "tillit/identifier/identifier.h"
@@ -41,7 +43,7 @@ using namespace tillit;
 using web::json::value;
 
 constexpr const char* kUsage =
-    "usage: tillit-verify --ca CA.pem [--jwks FILE] RESULT.json\n"
+    "usage: tillit-verify --ca CA.pem [--jwks FILE] [--crl FILE] RESULT.json\n"
     "\n"
     "Checks a login or signing result offline (docs/protocol.md §8). RESULT.json is the\n"
     "answer of POST /rp/v1/collect with status \"complete\"; CA.pem is the issuer CA\n"
@@ -57,6 +59,13 @@ constexpr const char* kUsage =
     "               shows only that the certificate's holder signed signedData, not that the\n"
     "               issuer completed the order (nor revocation, personalNumber,\n"
     "               device.ipAddress or completedAt).\n"
+    "  --crl FILE   also check the credential's status in the issuer's CRL (DER or PEM,\n"
+    "               GET /status/v1/crl), verified under the CA and current now (it is\n"
+    "               valid for an hour). A listed credential makes the result invalid\n"
+    "               (certificateRevoked, or certificateOnHold if suspended) if it was\n"
+    "               revoked at or before completedAt; with --jwks a later revocation does\n"
+    "               not count. Without --jwks completedAt is not authenticated, so any\n"
+    "               listing counts.\n"
     "\n"
     "Valid: {\"valid\": true, \"identifier\", \"action\", \"text\"?} on stdout, exit 0 (text is\n"
     "userVisibleData as UTF-8). Invalid: {\"valid\": false, \"reason\", \"details\"}, exit 1.\n"
@@ -65,6 +74,8 @@ constexpr const char* kUsage =
 // Largest input file read; results are well under 1 MiB (two 40,000-byte user data fields,
 // each also inside the JWS).
 constexpr std::uintmax_t kMaxFileBytes = 4 * 1024 * 1024;
+// Largest CRL file read: credential::kMaxCrlSize as PEM (base64 and line breaks).
+constexpr std::uintmax_t kMaxCrlFileBytes = credential::kMaxCrlSize / 3 * 4 + credential::kMaxCrlSize / 32 + 1024;
 // Lower-case hex of a 16-byte certificate serial.
 constexpr size_t kSerialHexChars = 32;
 
@@ -80,6 +91,7 @@ struct UsageError {
 struct Options {
   std::string ca_path;
   std::optional<std::string> jwks_path;
+  std::optional<std::string> crl_path;
   std::string result_path;
   bool help = false;
 };
@@ -105,7 +117,9 @@ Options ParseArgs(int argc, char** argv) {
         name = arg.substr(0, eq);
         inline_value = arg.substr(eq + 1);
       }
-      if (name != "--ca" && name != "--jwks") throw UsageError{"unknown option " + name};
+      if (name != "--ca" && name != "--jwks" && name != "--crl") {
+        throw UsageError{"unknown option " + name};
+      }
       std::string v;
       if (inline_value) {
         v = *inline_value;
@@ -118,6 +132,9 @@ Options ParseArgs(int argc, char** argv) {
         if (have_ca) throw UsageError{"--ca given twice"};
         options.ca_path = v;
         have_ca = true;
+      } else if (name == "--crl") {
+        if (options.crl_path) throw UsageError{"--crl given twice"};
+        options.crl_path = v;
       } else {
         if (options.jwks_path) throw UsageError{"--jwks given twice"};
         options.jwks_path = v;
@@ -134,15 +151,17 @@ Options ParseArgs(int argc, char** argv) {
   return options;
 }
 
-Result<std::string> ReadFile(const std::string& path, std::string_view what) {
+Result<std::string> ReadFile(const std::string& path, std::string_view what,
+                             std::uintmax_t max_bytes = kMaxFileBytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Invalid("unreadableFile", std::string(what) + ": cannot open " + path);
   std::string text;
   char buffer[64 * 1024];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     text.append(buffer, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) {
-      return Invalid("unreadableFile", std::string(what) + ": larger than 4 MiB: " + path);
+    if (text.size() > max_bytes) {
+      return Invalid("unreadableFile", std::string(what) + ": larger than " +
+                                           std::to_string(max_bytes >> 20) + " MiB: " + path);
     }
   }
   if (in.bad()) return Invalid("unreadableFile", std::string(what) + ": read error: " + path);
@@ -469,6 +488,10 @@ Result<value> Verify(const Options& options) {
   if (options.jwks_path) {
     TILLIT_TRY_ASSIGN(jwks_text, ReadFile(*options.jwks_path, "JWKS"));
   }
+  std::optional<std::string> crl_text;
+  if (options.crl_path) {
+    TILLIT_TRY_ASSIGN(crl_text, ReadFile(*options.crl_path, "CRL", kMaxCrlFileBytes));
+  }
 
   // 1. Shape.
   TILLIT_TRY_ASSIGN(Collected result, ReadResult(result_text));
@@ -587,6 +610,31 @@ Result<value> Verify(const Options& options) {
     value expected = result.completion_data;
     expected.erase("resultJws");
     if (!claim_data.ok() || !JsonEqual(*claim_data, expected)) return mismatch("completionData");
+  }
+
+  // 7. The credential's status in the issuer's CRL (docs/status.md §5). The CRL lists
+  // statuses now; the result is from completedAt: a revocation after the login does not
+  // undo it. completedAt is only the issuer's word when the JWS was checked, so without
+  // --jwks any listing counts.
+  if (crl_text) {
+    Result<Bytes> crl_der = crl_text->starts_with("-----BEGIN")
+                                ? credential::CrlFromPem(*crl_text)
+                                : Result<Bytes>(ToBytes(*crl_text));
+    if (!crl_der.ok()) return Invalid("invalidCrl", "CRL: " + crl_der.error().message);
+    auto crl = credential::ParseAndVerifyCrl(*crl_der, *ca_der,
+                                             static_cast<int64_t>(std::time(nullptr)));
+    if (!crl.ok()) {
+      return Invalid("invalidCrl", "CRL: " + crl.error().code + ": " + crl.error().message);
+    }
+    const credential::CrlEntry* entry = crl->Find(cert->serial_hex());
+    if (entry != nullptr && (!jwks_text || entry->revocation_time <= result.completed_at)) {
+      const bool hold = entry->reason == credential::RevocationReason::kCertificateHold;
+      return Invalid(hold ? "certificateOnHold" : "certificateRevoked",
+                     "credential " + cert->serial_hex() + " is on the CRL (" +
+                         std::string(credential::RevocationReasonName(entry->reason)) +
+                         ") since Unix time " + std::to_string(entry->revocation_time) +
+                         (jwks_text ? ", not after completedAt" : "; completedAt unchecked"));
+    }
   }
 
   value answer = value::object(true);

@@ -10,6 +10,7 @@ namespace tillit::server::storage::sqlite {
 namespace {
 
 #define TILLIT_AUDIT_COLUMNS "seq, at, actor, action, subject, detail_json, prev_hash, entry_hash"
+#define TILLIT_CHECKPOINT_COLUMNS "seq, entry_hash, signed_at, key_id, signature"
 
 Result<crypto::Sha256Digest> ToDigest(const Bytes& bytes, std::string_view column) {
   crypto::Sha256Digest digest{};
@@ -30,6 +31,18 @@ Result<AuditRecord> ReadRecord(const Statement& statement) {
   TILLIT_TRY_ASSIGN(record.prev_hash, ToDigest(columns.Blob(), "audit_log.prev_hash"));
   TILLIT_TRY_ASSIGN(record.entry_hash, ToDigest(columns.Blob(), "audit_log.entry_hash"));
   return record;
+}
+
+Result<AuditCheckpoint> ReadCheckpoint(const Statement& statement) {
+  Columns columns(statement);
+  AuditCheckpoint checkpoint;
+  checkpoint.seq = static_cast<uint64_t>(columns.Int64());
+  TILLIT_TRY_ASSIGN(checkpoint.entry_hash,
+                    ToDigest(columns.Blob(), "audit_checkpoints.entry_hash"));
+  checkpoint.signed_at = columns.Int64();
+  checkpoint.key_id = columns.Text();
+  checkpoint.signature = columns.Blob();
+  return checkpoint;
 }
 
 Result<AuditHead> ReadHead(Connection& db) {
@@ -86,6 +99,47 @@ Result<std::vector<AuditRecord>> SqliteAuditRepository::ReadRange(ReadTransactio
 
 Result<AuditHead> SqliteAuditRepository::Head(ReadTransaction& tx) {
   return ReadHead(ConnectionOf(tx));
+}
+
+Status SqliteAuditRepository::InsertCheckpoint(Transaction& tx,
+                                               const AuditCheckpoint& checkpoint) {
+  if (checkpoint.seq == 0 ||
+      checkpoint.seq > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return MakeError("invalidParameters", "audit checkpoint: seq out of range");
+  }
+  TILLIT_TRY_ASSIGN(auto insert,
+                    ConnectionOf(tx).Prepare("INSERT INTO audit_checkpoints (" TILLIT_CHECKPOINT_COLUMNS
+                                             ") VALUES (?1, ?2, ?3, ?4, ?5)"));
+  insert.BindInt64(1, static_cast<int64_t>(checkpoint.seq));
+  insert.BindBlob(2, checkpoint.entry_hash);
+  insert.BindInt64(3, checkpoint.signed_at);
+  insert.BindText(4, checkpoint.key_id);
+  insert.BindBlob(5, checkpoint.signature);
+  TILLIT_TRY(insert.Run());
+  return {};
+}
+
+Result<std::vector<AuditCheckpoint>> SqliteAuditRepository::ReadCheckpoints(ReadTransaction& tx,
+                                                                            uint64_t first_seq,
+                                                                            size_t limit) {
+  if (first_seq > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return std::vector<AuditCheckpoint>();
+  }
+  TILLIT_TRY_ASSIGN(auto select,
+                    ConnectionOf(tx).Prepare("SELECT " TILLIT_CHECKPOINT_COLUMNS
+                                             " FROM audit_checkpoints WHERE seq >= ?1"
+                                             " ORDER BY seq LIMIT ?2"));
+  select.BindInt64(1, static_cast<int64_t>(first_seq));
+  select.BindInt64(2, ClampLimit(limit, kMaxAuditReadRows));
+  return FetchAll<AuditCheckpoint>(select, ReadCheckpoint);
+}
+
+Result<std::optional<AuditCheckpoint>> SqliteAuditRepository::LastCheckpoint(
+    ReadTransaction& tx) {
+  TILLIT_TRY_ASSIGN(auto select,
+                    ConnectionOf(tx).Prepare("SELECT " TILLIT_CHECKPOINT_COLUMNS
+                                             " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"));
+  return FetchOne<AuditCheckpoint>(select, ReadCheckpoint);
 }
 
 }  // namespace tillit::server::storage::sqlite

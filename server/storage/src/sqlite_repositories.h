@@ -127,6 +127,10 @@ class SqliteAuditRepository final : public AuditRepository {
   Result<std::vector<AuditRecord>> ReadRange(ReadTransaction& tx, uint64_t first_seq,
                                              size_t limit) override;
   Result<AuditHead> Head(ReadTransaction& tx) override;
+  Status InsertCheckpoint(Transaction& tx, const AuditCheckpoint& checkpoint) override;
+  Result<std::vector<AuditCheckpoint>> ReadCheckpoints(ReadTransaction& tx, uint64_t first_seq,
+                                                       size_t limit) override;
+  Result<std::optional<AuditCheckpoint>> LastCheckpoint(ReadTransaction& tx) override;
 };
 
 class SqliteOrderResultRepository final : public OrderResultRepository {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "migrations.h"
+#include "sqlite_backup.h"
 #include "sqlite.h"
 #include "sqlite_repositories.h"
 #include "sqlite_transaction.h"
@@ -95,6 +96,11 @@ class SqliteStore final : public Store {
   }
 
   int schema_version() const override { return schema_version_; }
+
+  Status Backup(const std::string& path,
+                const std::function<void(const BackupProgress&)>& progress) override {
+    return BackupDatabase(path_, path, busy_timeout_, progress);
+  }
 
   OfficerRepository& officers() override { return officers_; }
   RelyingPartyRepository& relying_parties() override { return relying_parties_; }

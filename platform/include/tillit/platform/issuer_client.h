@@ -2,9 +2,11 @@
 // "Device". Blocking; one instance per thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tillit/bytes.h"
 #include "tillit/result.h"
@@ -36,6 +38,21 @@ struct DeviceOrder {
   std::string expires_at;                           // RFC 3339
 };
 
+// One login or signature in the holder's history (docs/protocol.md §9).
+struct DeviceHistoryEntry {
+  std::string rp;       // the e-service's name
+  std::string rp_id;
+  std::string action;   // "auth" or "sign"
+  std::string completed_at;  // RFC 3339
+  std::optional<std::string> text;  // the text shown (and signed), valid UTF-8
+  std::string credential_serial;    // which of the holder's credentials completed it
+};
+
+struct DeviceHistoryPage {
+  std::vector<DeviceHistoryEntry> entries;  // newest first
+  std::optional<uint64_t> next_offset;      // set when more entries follow
+};
+
 class IssuerClient {
  public:
   // `server` is the issuer's base URL (http:// or https://). Error: "invalidParameters".
@@ -64,6 +81,17 @@ class IssuerClient {
 
   // POST /device/v1/orders/respond.
   Status Respond(const std::string& order_ref, ByteView signed_data, ByteView signature);
+
+  // POST /device/v1/history/challenge → a 32-byte nonce (docs/protocol.md §9). Server
+  // errors come back with their errorCode (notFound, tooManyRequests, ...).
+  Result<Bytes> HistoryChallenge(const std::string& credential_serial);
+
+  // POST /device/v1/history with the signature over protocol::HistorySignedMessage(nonce,
+  // serial): one page of at most `limit` entries after `offset`. Server errors as their
+  // errorCode (notFound, invalidSignature, certificateErr, ...); every field of the answer
+  // is checked ("badResponse").
+  Result<DeviceHistoryPage> History(const std::string& credential_serial, ByteView nonce,
+                                    ByteView signature, size_t limit, uint64_t offset);
 
  private:
   struct Impl;

@@ -67,8 +67,9 @@ class StatusService {
   // The current CRL: the cached one while it is younger than kCrlRefreshSeconds, otherwise
   // a new one listing every credential that is not good, with thisUpdate = now, nextUpdate
   // = now + kCrlValiditySeconds and a cRLNumber greater than any this service issued
-  // before (now, or the last one + 1). Errors: storage errors, "internalError".
-  Result<CrlDocument> Crl();
+  // before (now, or the last one + 1). Shared and immutable: callers may keep it.
+  // Errors: storage errors, "internalError".
+  Result<std::shared_ptr<const CrlDocument>> Crl();
 
  private:
   server::storage::Store& store_;

@@ -8,12 +8,20 @@
 // detail_json is stored and hashed verbatim; callers must not put secrets (tokens, codes,
 // keys) in any field.
 //
+// Signed checkpoints (audit_checkpoints, schema version 3) pin the chain's head from time
+// to time: a checkpoint is a signature by the issuer over (seq, entry_hash, signed_at), so
+// cutting entries off the tail, or rewriting the whole chain from some entry on, is
+// detected by anyone holding the issuer's public key (tillit/service/audit_service.h signs
+// and verifies them; the signed bytes are docs/storage.md §7.1). Storage keeps them and
+// checks nothing cryptographic.
+//
 // Thread safety: the free functions are pure; the repository as every repository (see
 // tillit/storage/accounts.h). Appends are serialised by the write transaction.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,6 +62,17 @@ struct AuditHead {
   friend bool operator==(const AuditHead&, const AuditHead&) = default;
 };
 
+// A signed checkpoint as stored (docs/storage.md §7.1).
+struct AuditCheckpoint {
+  uint64_t seq = 0;                   // the audit entry it pins (>= 1)
+  crypto::Sha256Digest entry_hash{};  // that entry's entry_hash when it was signed
+  int64_t signed_at = 0;              // Unix seconds
+  std::string key_id{};               // RFC 7638 thumbprint of the signing key
+  Bytes signature{};                  // Ed25519, 64 bytes
+
+  friend bool operator==(const AuditCheckpoint&, const AuditCheckpoint&) = default;
+};
+
 // The bytes whose SHA-256 is an entry's hash (docs/storage.md §Audit log):
 //   "tillit-audit-v1" 0x00 || prev_hash (32) || u64be(seq) || i64be(at)
 //   || for actor, action, subject, detail_json: u32be(byte length) || bytes
@@ -90,6 +109,19 @@ class AuditRepository {
 
   // The latest entry.
   virtual Result<AuditHead> Head(ReadTransaction& tx) = 0;
+
+  // Stores a checkpoint. Append-only, like the log. Errors: "conflict" (that seq already
+  // has a checkpoint); "invalidParameters" (seq 0 or above 2^63 - 1); "internalError" (no
+  // audit entry with that seq, or a signature that is not 64 bytes).
+  virtual Status InsertCheckpoint(Transaction& tx, const AuditCheckpoint& checkpoint) = 0;
+
+  // Checkpoints with seq >= first_seq in order, at most min(limit, kMaxAuditReadRows).
+  virtual Result<std::vector<AuditCheckpoint>> ReadCheckpoints(ReadTransaction& tx,
+                                                               uint64_t first_seq,
+                                                               size_t limit) = 0;
+
+  // The checkpoint with the highest seq, if any.
+  virtual Result<std::optional<AuditCheckpoint>> LastCheckpoint(ReadTransaction& tx) = 0;
 };
 
 }  // namespace tillit::server::storage

@@ -12,6 +12,7 @@
 //                        it longer than the busy timeout (worth retrying later);
 //   "unsupportedSchema"  the database was written by a newer version of Tillit;
 //   "invalidParameters"  a caller-supplied size or count out of range;
+//   "alreadyExists"      Backup: the target file exists (it is never overwritten);
 //   "internalError"      anything else (a foreign key or CHECK constraint refused a
 //                        write, a corrupt file, a bug). Never shown to clients in detail.
 // Messages name the table, column or operation, never a value: bound values can be
@@ -24,6 +25,9 @@
 // must outlive every transaction it began.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -41,6 +45,12 @@
 
 namespace tillit::server::storage {
 
+// How far Store::Backup has got, reported after each step.
+struct BackupProgress {
+  uint64_t copied_pages = 0;
+  uint64_t total_pages = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -56,6 +66,18 @@ class Store {
 
   // The schema version of the open database (the latest migration this code knows).
   virtual int schema_version() const = 0;
+
+  // Writes a consistent copy of the whole database as of one moment to the new file
+  // `path` while other transactions (in this process or another) go on; writers are never
+  // blocked. The copy is written to `path` + ".tmp", fsynced and renamed to `path` (and the
+  // directory fsynced), so `path` is either absent or complete; an existing file is never
+  // overwritten. `progress` (may be empty) is called after each step, on this thread.
+  // Errors: "alreadyExists" (`path` or `path`.tmp exists: the latter is left by a backup
+  // that is running or was interrupted), "storageUnavailable" (cannot read the database or
+  // write the copy), "storageFull", "internalError". On failure no `path` is created and
+  // the temporary file is removed. docs/operations.md §Backups.
+  virtual Status Backup(const std::string& path,
+                        const std::function<void(const BackupProgress&)>& progress) = 0;
 
   // The repositories. They hold no state of their own: each call works in the transaction
   // passed to it, and they live as long as the store.

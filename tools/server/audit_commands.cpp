@@ -1,0 +1,265 @@
+// audit-verify, backup and the periodic checkpoints (see audit_commands.h). Each command
+// prints one JSON object on stdout; a runtime error prints {"errorCode", "details"} on
+// stdout and a line on stderr.
+#include "audit_commands.h"
+
+#include <cpprest/json.h>
+#include <sys/stat.h>
+
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "tillit/ports.h"
+#include "tillit/rfc3339.h"
+#include "tillit/service/issuer_keys.h"
+#include "tillit/storage/sqlite_store.h"
+
+namespace tillit::tools {
+namespace {
+
+namespace st = server::storage;
+using web::json::value;
+
+constexpr const char* kAuditVerifyUsage =
+    "usage: tillit-server admin --data DIR audit-verify\n"
+    "  Checks the whole audit log: the hash chain entry by entry, every signed checkpoint\n"
+    "  (signature by the result key, and that it pins the chain's entry at its seq), and that\n"
+    "  no checkpoint pins an entry beyond the end. Prints {\"ok\": true, \"entries\", \"head\",\n"
+    "  \"checkpoints\", \"lastCheckpoint\"} (exit 0) or {\"ok\": false, \"firstBrokenSeq\",\n"
+    "  \"reason\"} (exit 1). Progress on stderr for long logs. Runs beside a live server.\n";
+constexpr const char* kBackupUsage =
+    "usage: tillit-server admin --data DIR backup FILE\n"
+    "  Writes a consistent copy of the database to FILE (never overwritten) while the server\n"
+    "  runs, through FILE.tmp, fsync and rename. Progress on stderr. The copy holds no keys:\n"
+    "  back up ca.key, ca.pem, identifier.key, pepper.key and result.key as well\n"
+    "  (docs/operations.md §6). Prints {\"backup\": FILE, \"pages\", \"bytes\"}.\n";
+
+struct Options {
+  std::string data;
+  std::vector<std::string> positional;
+  bool help = false;
+};
+
+// --data DIR and positional arguments (the command first); nullopt or a usage message.
+std::optional<std::string> Parse(const std::vector<std::string>& args, Options& out) {
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+    } else if (a == "--data") {
+      if (i + 1 >= args.size()) return "--data needs a value";
+      if (!out.data.empty()) return "--data given twice";
+      out.data = args[++i];
+      if (out.data.empty()) return "--data needs a value";
+    } else if (a.rfind("--", 0) == 0) {
+      return "unknown option " + a;
+    } else {
+      out.positional.push_back(a);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string CommandOf(const std::vector<std::string>& args) {
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") continue;
+    if (args[i].rfind("--", 0) == 0) {
+      ++i;
+      continue;
+    }
+    return args[i];
+  }
+  return "";
+}
+
+void Print(const value& v) {
+  std::cout << v.serialize() << "\n";
+  std::cout.flush();
+}
+
+int Usage(const std::string& message, const char* usage) {
+  std::cerr << "tillit-server: " << message << "\n" << usage;
+  return 2;
+}
+
+int Fail(const Error& error) {
+  value v = value::object(/*keep_order=*/true);
+  v["errorCode"] = value::string(error.code);
+  v["details"] = value::string(error.message);
+  Print(v);
+  std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
+  return 1;
+}
+
+// The database must exist: these commands inspect a deployment, they never start one.
+Status RequireDatabase(const std::string& data_dir) {
+  struct stat st {};
+  if (::stat(service::DatabasePath(data_dir).c_str(), &st) != 0) {
+    return MakeError("notFound", "no database in " + data_dir);
+  }
+  return {};
+}
+
+value CheckpointJson(const st::AuditCheckpoint& c) {
+  value v = value::object(/*keep_order=*/true);
+  v["seq"] = value::number(c.seq);
+  v["hash"] = value::string(HexEncode(c.entry_hash));
+  v["signedAt"] = value::string(FormatRfc3339(c.signed_at));
+  v["keyId"] = value::string(c.key_id);
+  return v;
+}
+
+int AuditVerify(const std::string& data_dir) {
+  SystemClock clock;
+  if (auto present = RequireDatabase(data_dir); !present.ok()) return Fail(present.error());
+  // IssuerKeys creates missing keys; in a restored directory without its key files that
+  // would mint a new CA and result key. Refuse instead: the keys must be copied first.
+  for (const char* name : {"ca.key", "ca.pem", "identifier.key", "pepper.key", "result.key"}) {
+    struct stat st {};
+    if (::stat((data_dir + "/" + name).c_str(), &st) != 0) {
+      return Fail(MakeError("notFound", std::string("no ") + name + " in " + data_dir +
+                                            ": copy the key files with the database"));
+    }
+  }
+  auto keys = service::IssuerKeys::LoadOrCreate(data_dir, clock);
+  if (!keys.ok()) return Fail(keys.error());
+  auto store = st::OpenSqliteStore({.path = service::DatabasePath(data_dir), .clock = &clock});
+  if (!store.ok()) return Fail(store.error());
+  service::AuditService audit(**store, clock, *keys);
+  auto verified = audit.Verify([](const service::AuditVerifyProgress& p) {
+    // Only long logs (more than one batch) are worth a progress line.
+    if (p.total > st::kMaxAuditReadRows) {
+      std::cerr << "tillit-server: audit-verify: " << p.verified << "/" << p.total
+                << " entries\n";
+    }
+  });
+  if (!verified.ok()) return Fail(verified.error());
+  value v = value::object(/*keep_order=*/true);
+  v["ok"] = value::boolean(verified->ok);
+  if (!verified->ok) {
+    v["firstBrokenSeq"] = value::number(verified->first_broken_seq);
+    v["reason"] = value::string(verified->reason);
+    Print(v);
+    std::cerr << "tillit-server: audit log broken at seq " << verified->first_broken_seq << ": "
+              << verified->reason << "\n";
+    return 1;
+  }
+  v["entries"] = value::number(verified->entries);
+  value head = value::object(/*keep_order=*/true);
+  head["seq"] = value::number(verified->head.seq);
+  head["hash"] = value::string(HexEncode(verified->head.entry_hash));
+  v["head"] = head;
+  v["checkpoints"] = value::number(verified->checkpoints);
+  v["lastCheckpoint"] =
+      verified->last_checkpoint ? CheckpointJson(*verified->last_checkpoint) : value::null();
+  // Entries after the last checkpoint are chained but not pinned: their removal from the
+  // end would go unnoticed. Worth seeing.
+  const uint64_t pinned = verified->last_checkpoint ? verified->last_checkpoint->seq : 0;
+  v["entriesAfterLastCheckpoint"] = value::number(verified->entries - pinned);
+  Print(v);
+  return 0;
+}
+
+int Backup(const std::string& data_dir, const std::string& file) {
+  SystemClock clock;
+  if (auto present = RequireDatabase(data_dir); !present.ok()) return Fail(present.error());
+  auto store = st::OpenSqliteStore({.path = service::DatabasePath(data_dir), .clock = &clock});
+  if (!store.ok()) return Fail(store.error());
+  uint64_t pages = 0;
+  int shown = -1;
+  Status done = (*store)->Backup(file, [&](const st::BackupProgress& p) {
+    pages = p.total_pages;
+    const int percent =
+        p.total_pages == 0 ? 100 : static_cast<int>(p.copied_pages * 100 / p.total_pages);
+    if (percent != shown) {
+      shown = percent;
+      std::cerr << "tillit-server: backup: " << p.copied_pages << "/" << p.total_pages
+                << " pages (" << percent << "%)\n";
+    }
+  });
+  if (!done.ok()) return Fail(done.error());
+  struct stat st {};
+  const uint64_t bytes = ::stat(file.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  std::cerr << "tillit-server: backup written to " << file
+            << "; it holds no keys: back up the key files of " << data_dir
+            << " too (docs/operations.md §6)\n";
+  value v = value::object(/*keep_order=*/true);
+  v["backup"] = value::string(file);
+  v["pages"] = value::number(pages);
+  v["bytes"] = value::number(bytes);
+  Print(v);
+  return 0;
+}
+
+}  // namespace
+
+std::optional<int> RunAuditCommand(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] != "admin") return std::nullopt;
+  const std::string command = CommandOf(args);
+  if (command != "audit-verify" && command != "backup") return std::nullopt;
+  const char* usage = command == "backup" ? kBackupUsage : kAuditVerifyUsage;
+  Options options;
+  if (auto error = Parse(args, options)) return Usage(*error, usage);
+  if (options.help) {
+    std::cout << usage;
+    return 0;
+  }
+  if (options.data.empty()) return Usage("--data is required", usage);
+  if (command == "audit-verify") {
+    if (options.positional.size() != 1) return Usage("audit-verify takes no arguments", usage);
+    return AuditVerify(options.data);
+  }
+  if (options.positional.size() != 2 || options.positional[1].empty()) {
+    return Usage("backup takes one FILE", usage);
+  }
+  return Backup(options.data, options.positional[1]);
+}
+
+std::optional<std::chrono::seconds> ParseCheckpointInterval(const std::string& text) {
+  if (text.empty() || text.size() > 8 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const long value = std::stol(text);
+  if (value > 31'536'000) return std::nullopt;
+  return std::chrono::seconds(value);
+}
+
+PeriodicCheckpoints::PeriodicCheckpoints(service::AuditService& audit,
+                                         std::chrono::seconds interval)
+    : audit_(audit), interval_(interval) {
+  if (interval_.count() == 0) return;
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) return;
+      lock.unlock();
+      Write();
+      lock.lock();
+    }
+  });
+}
+
+PeriodicCheckpoints::~PeriodicCheckpoints() { Stop(); }
+
+void PeriodicCheckpoints::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (interval_.count() != 0) Write();
+}
+
+void PeriodicCheckpoints::Write() {
+  auto written = audit_.Checkpoint();
+  if (!written.ok()) {
+    std::cerr << "tillit-server: audit checkpoint: " << written.error().code << ": "
+              << written.error().message << "\n";
+  }
+}
+
+}  // namespace tillit::tools
