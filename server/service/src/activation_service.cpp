@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "service_util.h"
 #include "stored_request.h"
 #include "tillit/credential/certificate.h"
 #include "tillit/crypto/compare.h"
@@ -31,22 +32,10 @@ Error InvalidCode() {
   return MakeError("invalidCode", "the activation code is not valid");
 }
 
-Status Audit(st::Store& store, Transaction& tx, int64_t at, std::string action,
-             std::string subject, std::string detail) {
-  auto appended = store.audit().Append(tx, {.at = at,
-                                            .actor = "device",
-                                            .action = std::move(action),
-                                            .subject = std::move(subject),
-                                            .detail_json = std::move(detail)});
-  if (!appended.ok()) return std::move(appended).error();
-  return {};
-}
-
 // Checks a code inside `tx`. A wrong secret is counted and committed here (the request
 // fails, but the attempt must stick), so `tx` has ended when this returns that error.
-Result<st::ActivationCodeRow> CheckCode(st::Store& store, const IssuerKeys& keys,
-                                        Transaction& tx, const std::string& canonical,
-                                        int64_t now) {
+Result<st::ActivationCodeRow> CheckCode(st::Store& store, const IssuerKeys& keys, Transaction& tx,
+                                        const std::string& canonical, int64_t now) {
   std::string handle = canonical.substr(0, kHandleSymbols);
   TILLIT_TRY_ASSIGN(auto found, store.activation_codes().FindByHandle(tx, handle));
   if (!found) return InvalidCode();
@@ -54,8 +43,9 @@ Result<st::ActivationCodeRow> CheckCode(st::Store& store, const IssuerKeys& keys
   Bytes hash = keys.HashSecret(SecretKind::kActivationSecret, canonical);
   if (!crypto::ConstantTimeEquals(hash, found->secret_hash)) {
     TILLIT_TRY_ASSIGN(auto attempts, store.activation_codes().RecordFailedAttempt(tx, handle));
-    TILLIT_TRY(Audit(store, tx, now, "activationCodeWrong", found->identifier,
-                     internal::AuditDetail({}, {{"failedAttempts", attempts}})));
+    TILLIT_TRY(internal::AppendAudit(store, tx, now, "device", "activationCodeWrong",
+                                     found->identifier,
+                                     internal::AuditDetail({}, {{"failedAttempts", attempts}})));
     TILLIT_TRY(tx.Commit());
     return InvalidCode();
   }
@@ -66,7 +56,8 @@ Result<st::ActivationCodeRow> CheckCode(st::Store& store, const IssuerKeys& keys
 credential::EvidenceClass ClassOf(const std::vector<enrolment::Evidence>& evidence) {
   bool authority = false;
   for (const auto& item : evidence) {
-    if (enrolment::IsIdentityDocument(item.type)) return credential::EvidenceClass::kIdentityDocument;
+    if (enrolment::IsIdentityDocument(item.type))
+      return credential::EvidenceClass::kIdentityDocument;
     if (enrolment::IsSwedishAuthorityEvidence(item.type)) authority = true;
   }
   return authority ? credential::EvidenceClass::kSwedishAuthorityDocument
@@ -103,20 +94,20 @@ Result<ActivationChallenge> ActivationService::Challenge(std::string_view code) 
   int64_t now = clock_.NowUnixSeconds();
   TILLIT_TRY_ASSIGN(auto tx, store_.Begin(Durability::kDurable));
   TILLIT_TRY_ASSIGN(auto row, CheckCode(store_, keys_, tx, canonical, now));
-  ActivationChallenge challenge{.nonce = crypto::RandomBytes(kNonceBytes),
-                                .expires_at = std::min(now + kActivationNonceLifetimeSeconds,
-                                                       row.expires_at),
-                                .identifier = row.identifier};
-  TILLIT_TRY(store_.activation_codes().SetNonce(tx, row.handle, challenge.nonce,
-                                                challenge.expires_at));
-  TILLIT_TRY(Audit(store_, tx, now, "activationChallenge", row.identifier, "{}"));
+  ActivationChallenge challenge{
+      .nonce = crypto::RandomBytes(kNonceBytes),
+      .expires_at = std::min(now + kActivationNonceLifetimeSeconds, row.expires_at),
+      .identifier = row.identifier};
+  TILLIT_TRY(
+      store_.activation_codes().SetNonce(tx, row.handle, challenge.nonce, challenge.expires_at));
+  TILLIT_TRY(internal::AppendAudit(store_, tx, now, "device", "activationChallenge", row.identifier,
+                                   "{}"));
   TILLIT_TRY(tx.Commit());
   return challenge;
 }
 
 Result<ActivatedCredential> ActivationService::Complete(std::string_view code, ByteView nonce,
-                                                        ByteView public_key,
-                                                        ByteView signature) {
+                                                        ByteView public_key, ByteView signature) {
   TILLIT_TRY_ASSIGN(auto canonical, CanonicalActivationCode(code));
   if (nonce.size() != kNonceBytes) return MakeError("invalidParameters", "nonce: must be 32 bytes");
   auto holder_key = crypto::VerifyingKey::Create(public_key);
@@ -181,9 +172,10 @@ Result<ActivatedCredential> ActivationService::Complete(std::string_view code, B
            .not_before = request.not_before,
            .not_after = request.not_after,
            .created_at = now}));
-  TILLIT_TRY(Audit(store_, tx, now, "credentialIssued", serial_hex,
-                   internal::AuditDetail({{"identifier", person.identifier}},
-                                         {{"assuranceLevel", person.assurance_level}})));
+  TILLIT_TRY(
+      internal::AppendAudit(store_, tx, now, "device", "credentialIssued", serial_hex,
+                            internal::AuditDetail({{"identifier", person.identifier}},
+                                                  {{"assuranceLevel", person.assurance_level}})));
   TILLIT_TRY(tx.Commit());
   return ActivatedCredential{.identifier = person.identifier,
                              .credential_serial = serial_hex,

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "service_util.h"
 #include "stored_request.h"
 #include "tillit/crypto/random.h"
 #include "tillit/enrolment/assurance.h"
@@ -12,8 +13,8 @@
 #include "tillit/enrolment/names.h"
 #include "tillit/enrolment/workflow.h"
 #include "tillit/identifier/identifier.h"
-#include "tillit/service/lease_service.h"
 #include "tillit/identifier/swedish.h"
+#include "tillit/service/lease_service.h"
 
 namespace tillit::service {
 namespace {
@@ -23,33 +24,15 @@ using st::Durability;
 using st::ReadTransaction;
 using st::Transaction;
 
+using internal::AppendAudit;
+using internal::CheckReason;
 constexpr size_t kMaxCandidates = 100;
 constexpr size_t kMaxSearchResults = 50;
-constexpr size_t kMaxReasonBytes = 1000;
-constexpr size_t kActivationHandleSymbols = 6;
-constexpr size_t kActivationSecretSymbols = 10;
 
 // unknownMatch is the workflow's; the desk API reports it as a bad parameter.
 Error MapWorkflowError(Error error) {
   if (error.code == "unknownMatch") error.code = "invalidParameters";
   return error;
-}
-
-std::string RandomSymbols(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(identifier::kAlphabet[crypto::RandomUniform(
-        static_cast<uint32_t>(identifier::kAlphabet.size()))]);
-  }
-  return out;
-}
-
-Result<std::string> CheckReason(std::string_view reason) {
-  size_t b = reason.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return MakeError("invalidParameters", "reason: must not be empty");
-  size_t e = reason.find_last_not_of(" \t\r\n");
-  if (reason.size() > kMaxReasonBytes) return MakeError("invalidParameters", "reason: too long");
-  return std::string(reason.substr(b, e - b + 1));
 }
 
 std::string_view Trimmed(std::string_view text) {
@@ -72,8 +55,10 @@ enrolment::ExistingPerson ToExisting(const st::PersonRow& row, const enrolment::
   for (const auto& doc : row.documents) {
     auto type = enrolment::ParseEvidenceType(doc.type, "type");
     if (!type.ok()) continue;
-    out.evidence.push_back({.type = *type, .number = doc.number_norm,
-                            .issuing_country = doc.country, .expiry = std::nullopt});
+    out.evidence.push_back({.type = *type,
+                            .number = doc.number_norm,
+                            .issuing_country = doc.country,
+                            .expiry = std::nullopt});
   }
   return out;
 }
@@ -132,7 +117,8 @@ enrolment::Date CivilDateAt(int64_t now) {
   int64_t d = doy - (153 * mp + 2) / 5 + 1;
   int64_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
-  auto date = enrolment::Date::Create(static_cast<int>(y), static_cast<int>(m), static_cast<int>(d));
+  auto date =
+      enrolment::Date::Create(static_cast<int>(y), static_cast<int>(m), static_cast<int>(d));
   TILLIT_CHECK(date.ok());
   return *date;
 }
@@ -168,17 +154,6 @@ Result<EnrolmentView> BuildView(st::Store& store, ReadTransaction& tx, std::stri
   return view;
 }
 
-Status Audit(st::Store& store, Transaction& tx, int64_t at, std::string actor,
-             std::string action, std::string subject, std::string detail) {
-  auto appended = store.audit().Append(tx, {.at = at,
-                                            .actor = std::move(actor),
-                                            .action = std::move(action),
-                                            .subject = std::move(subject),
-                                            .detail_json = std::move(detail)});
-  if (!appended.ok()) return std::move(appended).error();
-  return {};
-}
-
 }  // namespace
 
 Result<EnrolmentView> EnrolmentService::Create(const Officer& officer,
@@ -199,9 +174,9 @@ Result<EnrolmentView> EnrolmentService::Create(const Officer& officer,
   }
   for (size_t i = 0; i < request.evidence.size(); ++i) {
     const auto& in = request.evidence[i];
-    TILLIT_TRY_ASSIGN(auto item, enrolment::CreateEvidence(in.type, in.number, in.country,
-                                                           in.expiry, today,
-                                                           "evidence[" + std::to_string(i) + "]"));
+    TILLIT_TRY_ASSIGN(auto item,
+                      enrolment::CreateEvidence(in.type, in.number, in.country, in.expiry, today,
+                                                "evidence[" + std::to_string(i) + "]"));
     e.evidence.push_back(std::move(item));
   }
   for (size_t i = 0; i < request.checks.size(); ++i) {
@@ -214,46 +189,49 @@ Result<EnrolmentView> EnrolmentService::Create(const Officer& officer,
   TILLIT_TRY_ASSIGN(auto decision, enrolment::Decide(e, today));
 
   // Candidates through the indexes (duplicates.h): exact keys, then name keys.
-  TILLIT_TRY_ASSIGN(auto others, store_.Read([&](ReadTransaction& tx)
-                                                 -> Result<std::vector<enrolment::ExistingPerson>> {
-    std::map<std::string, st::PersonRow> found;
-    auto add = [&](const std::optional<st::PersonRow>& row) {
-      if (row) found.emplace(row->identifier, *row);
-    };
-    std::set<std::string> samordningsnummer, cases;
-    if (e.person.samordningsnummer) samordningsnummer.insert(*e.person.samordningsnummer);
-    if (e.person.migrationsverket_case) cases.insert(*e.person.migrationsverket_case);
-    for (const auto& item : e.evidence) {
-      if (item.type == enrolment::EvidenceType::kNone) continue;
-      if (item.type == enrolment::EvidenceType::kSamordningsnummerStyrkt) {
-        samordningsnummer.insert(item.number);
-        continue;
-      }
-      if (auto c = enrolment::CaseNumberOf(item)) cases.insert(*c);
-      TILLIT_TRY_ASSIGN(auto row, store_.persons().FindByDocument(
-                                      tx, {.type = std::string(enrolment::EvidenceTypeName(item.type)),
-                                           .number_norm = item.number,
-                                           .country = item.issuing_country}));
-      add(row);
-    }
-    for (const auto& n : samordningsnummer) {
-      TILLIT_TRY_ASSIGN(auto row, store_.persons().FindBySamordningsnummer(tx, n));
-      add(row);
-    }
-    for (const auto& c : cases) {
-      TILLIT_TRY_ASSIGN(auto row, store_.persons().FindByCaseNumber(tx, c));
-      add(row);
-    }
-    std::vector<std::string> keys = enrolment::NameKeys(e.person.given_name, e.person.surname);
-    if (keys.size() > st::kMaxNameKeys) keys.resize(st::kMaxNameKeys);
-    if (!keys.empty()) {
-      TILLIT_TRY_ASSIGN(auto rows, store_.persons().FindCandidatesByNameKeys(tx, keys, kMaxCandidates));
-      for (auto& row : rows) found.emplace(row.identifier, std::move(row));
-    }
-    std::vector<enrolment::ExistingPerson> out;
-    for (const auto& [id, row] : found) out.push_back(ToExisting(row, today));
-    return out;
-  }));
+  TILLIT_TRY_ASSIGN(
+      auto others,
+      store_.Read([&](ReadTransaction& tx) -> Result<std::vector<enrolment::ExistingPerson>> {
+        std::map<std::string, st::PersonRow> found;
+        auto add = [&](const std::optional<st::PersonRow>& row) {
+          if (row) found.emplace(row->identifier, *row);
+        };
+        std::set<std::string> samordningsnummer, cases;
+        if (e.person.samordningsnummer) samordningsnummer.insert(*e.person.samordningsnummer);
+        if (e.person.migrationsverket_case) cases.insert(*e.person.migrationsverket_case);
+        for (const auto& item : e.evidence) {
+          if (item.type == enrolment::EvidenceType::kNone) continue;
+          if (item.type == enrolment::EvidenceType::kSamordningsnummerStyrkt) {
+            samordningsnummer.insert(item.number);
+            continue;
+          }
+          if (auto c = enrolment::CaseNumberOf(item)) cases.insert(*c);
+          TILLIT_TRY_ASSIGN(auto row,
+                            store_.persons().FindByDocument(
+                                tx, {.type = std::string(enrolment::EvidenceTypeName(item.type)),
+                                     .number_norm = item.number,
+                                     .country = item.issuing_country}));
+          add(row);
+        }
+        for (const auto& n : samordningsnummer) {
+          TILLIT_TRY_ASSIGN(auto row, store_.persons().FindBySamordningsnummer(tx, n));
+          add(row);
+        }
+        for (const auto& c : cases) {
+          TILLIT_TRY_ASSIGN(auto row, store_.persons().FindByCaseNumber(tx, c));
+          add(row);
+        }
+        std::vector<std::string> keys = enrolment::NameKeys(e.person.given_name, e.person.surname);
+        if (keys.size() > st::kMaxNameKeys) keys.resize(st::kMaxNameKeys);
+        if (!keys.empty()) {
+          TILLIT_TRY_ASSIGN(auto rows,
+                            store_.persons().FindCandidatesByNameKeys(tx, keys, kMaxCandidates));
+          for (auto& row : rows) found.emplace(row.identifier, std::move(row));
+        }
+        std::vector<enrolment::ExistingPerson> out;
+        for (const auto& [id, row] : found) out.push_back(ToExisting(row, today));
+        return out;
+      }));
   enrolment::DuplicateCheck duplicates = enrolment::Classify(e, others);
   TILLIT_TRY_ASSIGN(auto wf, enrolment::CreateWorkflow(officer.id, decision.level, duplicates));
 
@@ -272,23 +250,29 @@ Result<EnrolmentView> EnrolmentService::Create(const Officer& officer,
     std::map<std::string, std::vector<std::string>> hard;
     for (const auto& h : duplicates.hard) hard[h.identifier].push_back(h.rule + ": " + h.detail);
     for (const auto& [identifier, reasons] : hard) {
-      TILLIT_TRY(store_.enrolments().InsertMatch(
-          tx, {.enrolment_id = id, .identifier = identifier, .kind = st::MatchKind::kHard,
-               .score = 1.0, .reasons = internal::EncodeStringArray(reasons)}));
+      TILLIT_TRY(
+          store_.enrolments().InsertMatch(tx, {.enrolment_id = id,
+                                               .identifier = identifier,
+                                               .kind = st::MatchKind::kHard,
+                                               .score = 1.0,
+                                               .reasons = internal::EncodeStringArray(reasons)}));
     }
     for (const auto& p : duplicates.possible) {
       if (hard.count(p.identifier)) continue;
       TILLIT_TRY(store_.enrolments().InsertMatch(
-          tx, {.enrolment_id = id, .identifier = p.identifier, .kind = st::MatchKind::kPossible,
+          tx, {.enrolment_id = id,
+               .identifier = p.identifier,
+               .kind = st::MatchKind::kPossible,
                .score = p.score.name.score,
                .reasons = internal::EncodeStringArray(p.score.reasons)}));
     }
-    TILLIT_TRY(Audit(store_, tx, now, officer.id, "enrolmentCreated", id,
-                     internal::AuditDetail({{"status", row.status}},
-                                           {{"assuranceLevel", row.assurance_level},
-                                            {"hardMatches", static_cast<int64_t>(hard.size())},
-                                            {"possibleMatches",
-                                             static_cast<int64_t>(duplicates.possible.size())}})));
+    TILLIT_TRY(
+        AppendAudit(store_, tx, now, officer.id, "enrolmentCreated", id,
+                    internal::AuditDetail(
+                        {{"status", row.status}},
+                        {{"assuranceLevel", row.assurance_level},
+                         {"hardMatches", static_cast<int64_t>(hard.size())},
+                         {"possibleMatches", static_cast<int64_t>(duplicates.possible.size())}})));
     return BuildView(store_, tx, id);
   });
 }
@@ -308,7 +292,7 @@ Result<EnrolmentView> EnrolmentService::Approve(const Officer& officer,
     if (!next.ok()) return MapWorkflowError(std::move(next).error());
     TILLIT_TRY(store_.enrolments().Approve(tx, row.id, row.status,
                                            enrolment::StateName(next->state), officer.id, now));
-    TILLIT_TRY(Audit(store_, tx, now, officer.id, "enrolmentApproved", row.id, "{}"));
+    TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "enrolmentApproved", row.id, "{}"));
     return BuildView(store_, tx, row.id);
   });
 }
@@ -331,12 +315,12 @@ Result<EnrolmentView> EnrolmentService::ResolveDifferent(const Officer& officer,
       auto next = enrolment::ResolveDifferent(wf, officer.id, identifier, why);
       if (!next.ok()) return MapWorkflowError(std::move(next).error());
       wf = std::move(*next);
-      TILLIT_TRY(store_.enrolments().ResolveMatch(tx, row.id, identifier,
-                                                  st::MatchResolution::kDifferent, officer.id,
-                                                  why, now));
+      TILLIT_TRY(store_.enrolments().ResolveMatch(
+          tx, row.id, identifier, st::MatchResolution::kDifferent, officer.id, why, now));
     }
-    TILLIT_TRY(Audit(store_, tx, now, officer.id, "matchesResolvedDifferent", row.id,
-                     internal::AuditDetail({}, {{"matches", static_cast<int64_t>(ids.size())}})));
+    TILLIT_TRY(
+        AppendAudit(store_, tx, now, officer.id, "matchesResolvedDifferent", row.id,
+                    internal::AuditDetail({}, {{"matches", static_cast<int64_t>(ids.size())}})));
     return BuildView(store_, tx, row.id);
   });
 }
@@ -356,12 +340,14 @@ Result<EnrolmentView> EnrolmentService::ResolveSame(const Officer& officer,
     if (!next.ok()) return MapWorkflowError(std::move(next).error());
     TILLIT_TRY(store_.enrolments().ResolveMatch(tx, row.id, canonical, st::MatchResolution::kSame,
                                                 officer.id, "", now));
-    TILLIT_TRY(store_.enrolments().UpdateStatus(
-        tx, row.id,
-        {.from = row.status, .to = std::string(enrolment::StateName(next->state)), .at = now,
-         .existing_identifier = canonical}));
-    TILLIT_TRY(Audit(store_, tx, now, officer.id, "matchResolvedSame", row.id,
-                     internal::AuditDetail({{"identifier", canonical}})));
+    TILLIT_TRY(
+        store_.enrolments().UpdateStatus(tx, row.id,
+                                         {.from = row.status,
+                                          .to = std::string(enrolment::StateName(next->state)),
+                                          .at = now,
+                                          .existing_identifier = canonical}));
+    TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "matchResolvedSame", row.id,
+                           internal::AuditDetail({{"identifier", canonical}})));
     return BuildView(store_, tx, row.id);
   });
 }
@@ -436,39 +422,19 @@ Result<IssuedIdentifier> EnrolmentService::Issue(const Officer& officer,
       }
       return std::move(inserted).error();
     }
-    TILLIT_TRY(store_.enrolments().UpdateStatus(
-        tx, row.id,
-        {.from = row.status, .to = std::string(enrolment::StateName(next->state)), .at = now,
-         .identifier = id.ToString()}));
+    TILLIT_TRY(
+        store_.enrolments().UpdateStatus(tx, row.id,
+                                         {.from = row.status,
+                                          .to = std::string(enrolment::StateName(next->state)),
+                                          .at = now,
+                                          .identifier = id.ToString()}));
 
-    // The activation code: a fresh public handle and a secret, only its HMAC stored.
-    std::string handle;
-    for (int attempt = 0;; ++attempt) {
-      if (attempt == 8) return MakeError("internalError", "no free activation handle");
-      handle = RandomSymbols(kActivationHandleSymbols);
-      TILLIT_TRY_ASSIGN(auto taken, store_.activation_codes().FindByHandle(tx, handle));
-      if (!taken) break;
-    }
-    std::string secret = RandomSymbols(kActivationSecretSymbols);
-    int64_t expires_at = now + kActivationCodeLifetimeSeconds;
-    TILLIT_TRY(store_.activation_codes().Insert(
-        tx, {.handle = handle,
-             .secret_hash = keys_.HashSecret(SecretKind::kActivationSecret, handle + secret),
-             .identifier = id.ToString(),
-             .enrolment_id = row.id,
-             .created_at = now,
-             .expires_at = expires_at}));
-    TILLIT_TRY(Audit(store_, tx, now, officer.id, "identifierIssued", row.id,
-                     internal::AuditDetail({{"identifier", id.ToString()}},
-                                           {{"activationExpiresAt", expires_at}})));
-    std::string code = handle + secret;
-    std::string grouped;
-    for (size_t i = 0; i < code.size(); ++i) {
-      if (i > 0 && i % 4 == 0) grouped.push_back('-');
-      grouped.push_back(code[i]);
-    }
-    return IssuedIdentifier{.identifier = id.ToString(), .activation_code = grouped,
-                            .expires_at = expires_at};
+    TILLIT_TRY_ASSIGN(auto issued,
+                      internal::NewActivationCode(store_, keys_, tx, id.ToString(), row.id, now));
+    TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "identifierIssued", row.id,
+                           internal::AuditDetail({{"identifier", id.ToString()}},
+                                                 {{"activationExpiresAt", issued.expires_at}})));
+    return issued;
   });
 }
 
@@ -477,38 +443,43 @@ Result<std::vector<PersonSummary>> EnrolmentService::Search(const Officer& offic
   if (text.find_first_not_of(" \t") == std::string_view::npos) {
     return MakeError("invalidParameters", "query: must not be empty");
   }
-  TILLIT_TRY_ASSIGN(auto results, store_.Read([&](ReadTransaction& tx)
-                                                  -> Result<std::vector<PersonSummary>> {
-    TILLIT_TRY_ASSIGN(auto rows, store_.persons().Search(tx, text, kMaxSearchResults));
-    // A personnummer or samordningsnummer in a 10-digit form (YYMMDD-NNNC) is stored as 12
-    // digits, which the text search compares with verbatim.
-    if (auto number = identifier::ParseSwedishNumber(Trimmed(text), CivilDateAt(clock_.NowUnixSeconds()));
-        number.ok()) {
-      auto found = number->kind() == identifier::SwedishNumberKind::kPersonnummer
-                       ? store_.persons().FindByPersonnummer(tx, number->canonical())
-                       : store_.persons().FindBySamordningsnummer(tx, number->canonical());
-      if (!found.ok()) return std::move(found).error();
-      if (*found && std::none_of(rows.begin(), rows.end(), [&](const st::PersonRow& r) {
-            return r.identifier == (*found)->identifier;
-          })) {
-        rows.insert(rows.begin(), std::move(**found));
-      }
-    }
-    std::vector<PersonSummary> out;
-    for (const auto& p : rows) {
-      TILLIT_TRY_ASSIGN(auto creds, store_.credentials().ListByIdentifier(tx, p.identifier));
-      out.push_back({.identifier = p.identifier, .given_name = p.given_name,
-                     .surname = p.surname, .birth_date = p.birth_date,
-                     .nationality = p.nationality, .status = PersonStatus(p, creds)});
-    }
-    return out;
-  }));
+  TILLIT_TRY_ASSIGN(
+      auto results, store_.Read([&](ReadTransaction& tx) -> Result<std::vector<PersonSummary>> {
+        TILLIT_TRY_ASSIGN(auto rows, store_.persons().Search(tx, text, kMaxSearchResults));
+        // A personnummer or samordningsnummer in a 10-digit form (YYMMDD-NNNC) is stored as 12
+        // digits, which the text search compares with verbatim.
+        if (auto number =
+                identifier::ParseSwedishNumber(Trimmed(text), CivilDateAt(clock_.NowUnixSeconds()));
+            number.ok()) {
+          auto found = number->kind() == identifier::SwedishNumberKind::kPersonnummer
+                           ? store_.persons().FindByPersonnummer(tx, number->canonical())
+                           : store_.persons().FindBySamordningsnummer(tx, number->canonical());
+          if (!found.ok()) return std::move(found).error();
+          if (*found && std::none_of(rows.begin(), rows.end(), [&](const st::PersonRow& r) {
+                return r.identifier == (*found)->identifier;
+              })) {
+            rows.insert(rows.begin(), std::move(**found));
+          }
+        }
+        std::vector<PersonSummary> out;
+        for (const auto& p : rows) {
+          TILLIT_TRY_ASSIGN(auto creds, store_.credentials().ListByIdentifier(tx, p.identifier));
+          out.push_back({.identifier = p.identifier,
+                         .given_name = p.given_name,
+                         .surname = p.surname,
+                         .birth_date = p.birth_date,
+                         .nationality = p.nationality,
+                         .status = PersonStatus(p, creds)});
+        }
+        return out;
+      }));
   // Who looked people up is part of the audit trail (NIST SP 800-63A); the text itself is
   // personal data and is not recorded.
   int64_t now = clock_.NowUnixSeconds();
   TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-    return Audit(store_, tx, now, officer.id, "personSearch", "",
-                 internal::AuditDetail({}, {{"results", static_cast<int64_t>(results.size())}}));
+    return AppendAudit(
+        store_, tx, now, officer.id, "personSearch", "",
+        internal::AuditDetail({}, {{"results", static_cast<int64_t>(results.size())}}));
   }));
   return results;
 }
@@ -519,9 +490,12 @@ Result<PersonView> EnrolmentService::GetPerson(std::string_view identifier) {
   return store_.Read([&](ReadTransaction& tx) -> Result<PersonView> {
     TILLIT_TRY_ASSIGN(auto p, store_.persons().Get(tx, parsed->ToString()));
     TILLIT_TRY_ASSIGN(auto creds, store_.credentials().ListByIdentifier(tx, p.identifier));
-    PersonView view{.summary = {.identifier = p.identifier, .given_name = p.given_name,
-                                .surname = p.surname, .birth_date = p.birth_date,
-                                .nationality = p.nationality, .status = PersonStatus(p, creds)},
+    PersonView view{.summary = {.identifier = p.identifier,
+                                .given_name = p.given_name,
+                                .surname = p.surname,
+                                .birth_date = p.birth_date,
+                                .nationality = p.nationality,
+                                .status = PersonStatus(p, creds)},
                     .original_name = p.original_name,
                     .samordningsnummer = p.samordningsnummer,
                     .case_number = p.case_number,
@@ -531,7 +505,8 @@ Result<PersonView> EnrolmentService::GetPerson(std::string_view identifier) {
     for (const auto& c : creds) {
       view.credentials.push_back({.serial = c.serial,
                                   .status = std::string(st::CredentialStatusName(c.status)),
-                                  .not_after = c.not_after, .created_at = c.created_at});
+                                  .not_after = c.not_after,
+                                  .created_at = c.created_at});
     }
     return view;
   });
@@ -545,13 +520,14 @@ Result<int64_t> EnrolmentService::Revoke(const Officer& officer, std::string_vie
   int64_t now = clock_.NowUnixSeconds();
   return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Result<int64_t> {
     TILLIT_TRY_ASSIGN(auto p, store_.persons().Get(tx, parsed->ToString()));
-    TILLIT_TRY_ASSIGN(auto n, store_.credentials().RevokeAllForIdentifier(tx, p.identifier, why, now));
+    TILLIT_TRY_ASSIGN(auto n,
+                      store_.credentials().RevokeAllForIdentifier(tx, p.identifier, why, now));
     // An unused activation code would otherwise give the revoked person a new credential.
     TILLIT_TRY_ASSIGN(auto cancelled, store_.activation_codes().CancelUnused(tx, p.identifier));
     TILLIT_TRY(store_.persons().MarkRevoked(tx, p.identifier, now));
-    TILLIT_TRY(Audit(store_, tx, now, officer.id, "credentialsRevoked", p.identifier,
-                     internal::AuditDetail({}, {{"revokedCredentials", n},
-                                                {"cancelledCodes", cancelled}})));
+    TILLIT_TRY(AppendAudit(
+        store_, tx, now, officer.id, "credentialsRevoked", p.identifier,
+        internal::AuditDetail({}, {{"revokedCredentials", n}, {"cancelledCodes", cancelled}})));
     return n;
   });
 }

@@ -15,6 +15,7 @@
 #include <set>
 #include <utility>
 
+#include "service_util.h"
 #include "stored_request.h"
 #include "tillit/credential/certificate.h"
 #include "tillit/crypto/ed25519.h"
@@ -80,7 +81,9 @@ class Encoder {
 
 // ---- JSON helpers ----
 
-utility::string_t T(std::string_view s) { return utility::conversions::to_string_t(std::string(s)); }
+utility::string_t T(std::string_view s) {
+  return utility::conversions::to_string_t(std::string(s));
+}
 std::string Utf8(const utility::string_t& s) { return utility::conversions::to_utf8string(s); }
 value Str(std::string_view s) { return value::string(T(s)); }
 value SerialText(uint64_t serial) { return Str(std::to_string(serial)); }
@@ -133,7 +136,8 @@ class ObjectReader {
   // not exact in many readers, and serials go up to 1.7e16).
   Result<uint64_t> Serial(std::string_view name) const {
     TILLIT_TRY_ASSIGN(auto text, String(name));
-    if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos ||
+    if (text.empty() || text.size() > 19 ||
+        text.find_first_not_of("0123456789") != std::string::npos ||
         (text.size() > 1 && text[0] == '0')) {
       return Bad(std::string(name) + " must be a decimal serial");
     }
@@ -180,17 +184,6 @@ bool ValidLeaseId(std::string_view id) {
   }
   return id.substr(kLeaseIdPrefix.size()).find_first_not_of("0123456789abcdef") ==
          std::string_view::npos;
-}
-
-Status Audit(st::Store& store, Transaction& tx, int64_t at, std::string actor, std::string action,
-             std::string subject, std::string detail) {
-  auto appended = store.audit().Append(tx, {.at = at,
-                                            .actor = std::move(actor),
-                                            .action = std::move(action),
-                                            .subject = std::move(subject),
-                                            .detail_json = std::move(detail)});
-  if (!appended.ok()) return std::move(appended).error();
-  return {};
 }
 
 // ---- Lease file ----
@@ -337,9 +330,9 @@ Result<SyncRecord> RecordFromJson(const value& v, size_t index) {
   const std::string where = "persons[" + std::to_string(index) + "]";
   ObjectReader r(v, code, where);
   TILLIT_TRY(r.Only({"leaseId", "serial", "identifier", "givenName", "surname", "originalName",
-                     "birthDate", "nationality", "samordningsnummer", "caseNumber",
-                     "personnummer", "assuranceLevel", "createdAt", "createdBy", "documents",
-                     "enrolment", "officers", "mac"}));
+                     "birthDate", "nationality", "samordningsnummer", "caseNumber", "personnummer",
+                     "assuranceLevel", "createdAt", "createdBy", "documents", "enrolment",
+                     "officers", "mac"}));
   SyncRecord out;
   st::PersonRow& p = out.person;
   TILLIT_TRY_ASSIGN(out.lease_id, r.String("leaseId"));
@@ -447,8 +440,7 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
                      "desk: 1..64 of A-Z a-z 0-9 . _ -, starting with a letter or digit");
   }
   if (size < 1 || size > kMaxLeaseSize) {
-    return MakeError("invalidParameters",
-                     "size: must be 1.." + std::to_string(kMaxLeaseSize));
+    return MakeError("invalidParameters", "size: must be 1.." + std::to_string(kMaxLeaseSize));
   }
   const int64_t now = clock_.NowUnixSeconds();
   LeaseContent content{.lease_id = std::string(kLeaseIdPrefix) + HexEncode(crypto::RandomBytes(8)),
@@ -464,13 +456,15 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
     // could collide with the centre's: only the centre leases.
     TILLIT_TRY_ASSIGN(const bool offline_desk, store_.leases().HasDeskLeases(tx));
     if (offline_desk) {
-      return MakeError("offlineDesk", "this data directory is an offline desk; only the centre leases");
+      return MakeError("offlineDesk",
+                       "this data directory is an offline desk; only the centre leases");
     }
     // The counter moves past the whole block in this transaction, before the lease exists
     // anywhere else: no central issuance and no other lease can ever take these serials.
     TILLIT_TRY_ASSIGN(content.first_serial,
                       store_.counters().Allocate(tx, st::kIdentifierSerialCounter, content.size));
-    TILLIT_TRY_ASSIGN(auto block, identifier::SerialBlock::Create(content.first_serial, content.size));
+    TILLIT_TRY_ASSIGN(auto block,
+                      identifier::SerialBlock::Create(content.first_serial, content.size));
     content.identifiers.clear();
     content.identifiers.reserve(content.size);
     for (uint64_t serial = block.first(); serial < block.end(); ++serial) {
@@ -483,11 +477,11 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
                                                 .size = content.size,
                                                 .created_at = now,
                                                 .sync_key = content.sync_key}));
-    return Audit(store_, tx, now, std::string(kAdminActor), "serialBlockLeased",
-                 content.lease_id,
-                 internal::AuditDetail({{"desk", content.desk},
-                                        {"firstSerial", std::to_string(content.first_serial)}},
-                                       {{"size", size}}));
+    return internal::AppendAudit(
+        store_, tx, now, std::string(kAdminActor), "serialBlockLeased", content.lease_id,
+        internal::AuditDetail(
+            {{"desk", content.desk}, {"firstSerial", std::to_string(content.first_serial)}},
+            {{"size", size}}));
   }));
 
   const crypto::Signature signature = keys_.ca_key().Sign(LeaseSignedMessage(content));
@@ -500,7 +494,8 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
   root[U("size")] = value::number(size);
   root[U("createdAt")] = value::number(now);
   value identifiers = value::array(content.identifiers.size());
-  for (size_t i = 0; i < content.identifiers.size(); ++i) identifiers[i] = Str(content.identifiers[i]);
+  for (size_t i = 0; i < content.identifiers.size(); ++i)
+    identifiers[i] = Str(content.identifiers[i]);
   root[U("identifiers")] = identifiers;
   root[U("syncKey")] = Str(Base64UrlEncode(content.sync_key));
   root[U("caCertificate")] = Str(Base64Encode(keys_.ca_certificate_der()));
@@ -518,15 +513,21 @@ Result<LeaseService::Leases> LeaseService::ListLeases() {
     Leases out;
     TILLIT_TRY_ASSIGN(auto leased, store_.leases().ListLeases(tx));
     for (const auto& s : leased) {
-      out.leased.push_back({.lease_id = s.lease.id, .desk = s.lease.desk,
-                            .first_serial = s.lease.first_serial, .size = s.lease.size,
-                            .created_at = s.lease.created_at, .count = s.imported});
+      out.leased.push_back({.lease_id = s.lease.id,
+                            .desk = s.lease.desk,
+                            .first_serial = s.lease.first_serial,
+                            .size = s.lease.size,
+                            .created_at = s.lease.created_at,
+                            .count = s.imported});
     }
     TILLIT_TRY_ASSIGN(auto loaded, store_.leases().ListDeskLeases(tx));
     for (const auto& s : loaded) {
-      out.loaded.push_back({.lease_id = s.lease.id, .desk = s.lease.desk,
-                            .first_serial = s.lease.first_serial, .size = s.lease.size,
-                            .created_at = s.lease.created_at, .count = s.used});
+      out.loaded.push_back({.lease_id = s.lease.id,
+                            .desk = s.lease.desk,
+                            .first_serial = s.lease.first_serial,
+                            .size = s.lease.size,
+                            .created_at = s.lease.created_at,
+                            .count = s.used});
     }
     return out;
   });
@@ -540,8 +541,8 @@ Result<LoadedLease> LeaseService::LoadLease(std::string_view file_text,
   // 1. Format.
   TILLIT_TRY_ASSIGN(const value root, ParseJson(file_text, code));
   ObjectReader r(root, code, "lease file");
-  TILLIT_TRY(r.Only({"format", "leaseId", "desk", "deployment", "firstSerial", "size",
-                     "createdAt", "identifiers", "syncKey", "caCertificate", "signature"}));
+  TILLIT_TRY(r.Only({"format", "leaseId", "desk", "deployment", "firstSerial", "size", "createdAt",
+                     "identifiers", "syncKey", "caCertificate", "signature"}));
   TILLIT_TRY_ASSIGN(const auto format, r.String("format"));
   if (format != kLeaseFormat) return r.Bad("unknown format");
   LeaseContent c;
@@ -613,11 +614,14 @@ Result<LoadedLease> LeaseService::LoadLease(std::string_view file_text,
   std::set<std::string> distinct;
   for (size_t i = 0; i < c.identifiers.size(); ++i) {
     auto id = identifier::Identifier::Parse(c.identifiers[i]);
-    if (!id.ok() || id->ToString() != c.identifiers[i] || !distinct.insert(c.identifiers[i]).second) {
+    if (!id.ok() || id->ToString() != c.identifiers[i] ||
+        !distinct.insert(c.identifiers[i]).second) {
       return r.Bad("identifiers[" + std::to_string(i) + "] is not a distinct canonical identifier");
     }
-    rows.push_back({.serial = c.first_serial + i, .identifier = c.identifiers[i],
-                    .lease_id = c.lease_id, .used_at = std::nullopt});
+    rows.push_back({.serial = c.first_serial + i,
+                    .identifier = c.identifiers[i],
+                    .lease_id = c.lease_id,
+                    .used_at = std::nullopt});
   }
 
   // 5. This desk's state, and the write, in one durable transaction.
@@ -660,62 +664,68 @@ Result<LoadedLease> LeaseService::LoadLease(std::string_view file_text,
                                                 .loaded_at = now,
                                                 .sync_key = c.sync_key},
                                                rows));
-    TILLIT_TRY(Audit(store_, tx, now, std::string(kAdminActor), "serialLeaseLoaded", c.lease_id,
-                     internal::AuditDetail({{"desk", c.desk},
-                                            {"firstSerial", std::to_string(c.first_serial)}},
-                                           {{"size", size}})));
+    TILLIT_TRY(internal::AppendAudit(
+        store_, tx, now, std::string(kAdminActor), "serialLeaseLoaded", c.lease_id,
+        internal::AuditDetail({{"desk", c.desk}, {"firstSerial", std::to_string(c.first_serial)}},
+                              {{"size", size}})));
     TILLIT_TRY_ASSIGN(auto after, store_.leases().ListDeskLeases(tx));
     uint64_t available = 0;
     for (const auto& s : after) available += s.lease.size - s.used;
-    return LoadedLease{.lease_id = c.lease_id, .desk = c.desk, .first_serial = c.first_serial,
-                       .size = c.size, .available = available};
+    return LoadedLease{.lease_id = c.lease_id,
+                       .desk = c.desk,
+                       .first_serial = c.first_serial,
+                       .size = c.size,
+                       .available = available};
   });
 }
 
 Result<SyncExport> LeaseService::ExportSync() {
   const int64_t now = clock_.NowUnixSeconds();
-  TILLIT_TRY_ASSIGN(auto records, store_.Read([&](ReadTransaction& tx)
-                                                  -> Result<std::pair<std::vector<SyncRecord>,
-                                                                      st::DeskLeaseRow>> {
-    TILLIT_TRY_ASSIGN(auto leases, store_.leases().ListDeskLeases(tx));
-    if (leases.empty()) return MakeError("notFound", "this data directory has loaded no lease");
-    std::map<std::string, st::DeskLeaseRow> by_id;
-    for (const auto& s : leases) by_id[s.lease.id] = s.lease;
-    TILLIT_TRY_ASSIGN(auto used, store_.leases().ListUsedLeased(tx));
-    std::vector<SyncRecord> out;
-    for (const auto& u : used) {
-      SyncRecord record;
-      record.lease_id = u.lease_id;
-      TILLIT_TRY_ASSIGN(record.person, store_.persons().Get(tx, u.identifier));
-      if (record.person.serial != u.serial) {
-        return MakeError("internalError", "a leased identifier's person has another serial");
-      }
-      TILLIT_TRY_ASSIGN(auto enrolment, store_.enrolments().Get(tx, record.person.enrolment_id));
-      record.enrolment_created_by = enrolment.created_by;
-      record.enrolment_created_at = enrolment.created_at;
-      record.approved_by = enrolment.approved_by;
-      record.approved_at = enrolment.approved_at;
-      record.request_json = enrolment.request_json;
-      std::vector<std::string> ids{record.person.created_by, enrolment.created_by};
-      if (enrolment.approved_by) ids.push_back(*enrolment.approved_by);
-      std::set<std::string> seen;
-      for (const auto& id : ids) {
-        if (!seen.insert(id).second) continue;
-        TILLIT_TRY_ASSIGN(auto officer, store_.officers().FindById(tx, id));
-        if (!officer) return MakeError("internalError", "an officer of a person is missing");
-        record.officers.push_back({.id = officer->id, .name = officer->name,
-                                   .organisation = officer->organisation,
-                                   .role = std::string(st::OfficerRoleName(officer->role))});
-      }
-      const st::DeskLeaseRow& lease = by_id.at(u.lease_id);
-      record.mac.clear();
-      const auto digest = crypto::HmacSha256(
-          lease.sync_key, SyncRecordMessage(lease.deployment, lease.desk, record));
-      record.mac.assign(digest.begin(), digest.end());
-      out.push_back(std::move(record));
-    }
-    return std::make_pair(std::move(out), leases.front().lease);
-  }));
+  TILLIT_TRY_ASSIGN(
+      auto records,
+      store_.Read([&](ReadTransaction& tx)
+                      -> Result<std::pair<std::vector<SyncRecord>, st::DeskLeaseRow>> {
+        TILLIT_TRY_ASSIGN(auto leases, store_.leases().ListDeskLeases(tx));
+        if (leases.empty()) return MakeError("notFound", "this data directory has loaded no lease");
+        std::map<std::string, st::DeskLeaseRow> by_id;
+        for (const auto& s : leases) by_id[s.lease.id] = s.lease;
+        TILLIT_TRY_ASSIGN(auto used, store_.leases().ListUsedLeased(tx));
+        std::vector<SyncRecord> out;
+        for (const auto& u : used) {
+          SyncRecord record;
+          record.lease_id = u.lease_id;
+          TILLIT_TRY_ASSIGN(record.person, store_.persons().Get(tx, u.identifier));
+          if (record.person.serial != u.serial) {
+            return MakeError("internalError", "a leased identifier's person has another serial");
+          }
+          TILLIT_TRY_ASSIGN(auto enrolment,
+                            store_.enrolments().Get(tx, record.person.enrolment_id));
+          record.enrolment_created_by = enrolment.created_by;
+          record.enrolment_created_at = enrolment.created_at;
+          record.approved_by = enrolment.approved_by;
+          record.approved_at = enrolment.approved_at;
+          record.request_json = enrolment.request_json;
+          std::vector<std::string> ids{record.person.created_by, enrolment.created_by};
+          if (enrolment.approved_by) ids.push_back(*enrolment.approved_by);
+          std::set<std::string> seen;
+          for (const auto& id : ids) {
+            if (!seen.insert(id).second) continue;
+            TILLIT_TRY_ASSIGN(auto officer, store_.officers().FindById(tx, id));
+            if (!officer) return MakeError("internalError", "an officer of a person is missing");
+            record.officers.push_back({.id = officer->id,
+                                       .name = officer->name,
+                                       .organisation = officer->organisation,
+                                       .role = std::string(st::OfficerRoleName(officer->role))});
+          }
+          const st::DeskLeaseRow& lease = by_id.at(u.lease_id);
+          record.mac.clear();
+          const auto digest = crypto::HmacSha256(
+              lease.sync_key, SyncRecordMessage(lease.deployment, lease.desk, record));
+          record.mac.assign(digest.begin(), digest.end());
+          out.push_back(std::move(record));
+        }
+        return std::make_pair(std::move(out), leases.front().lease);
+      }));
   const st::DeskLeaseRow& lease = records.second;
   value persons = value::array(records.first.size());
   for (size_t i = 0; i < records.first.size(); ++i) persons[i] = RecordToJson(records.first[i]);
@@ -725,9 +735,8 @@ Result<SyncExport> LeaseService::ExportSync() {
   root[U("desk")] = Str(lease.desk);
   root[U("exportedAt")] = value::number(now);
   root[U("persons")] = persons;
-  return SyncExport{.desk = lease.desk,
-                    .persons = records.first.size(),
-                    .text = Utf8(root.serialize()) + "\n"};
+  return SyncExport{
+      .desk = lease.desk, .persons = records.first.size(), .text = Utf8(root.serialize()) + "\n"};
 }
 
 Result<SyncImportSummary> LeaseService::ImportSync(std::string_view file_text) {
@@ -783,8 +792,8 @@ Result<SyncImportSummary> LeaseService::ImportSync(std::string_view file_text) {
       if (id.ToString() != record.person.identifier) {
         return MakeError(code, where + "the identifier does not belong to the serial");
       }
-      if (!crypto::VerifyHmacSha256(lease.sync_key,
-                                    SyncRecordMessage(deployment, desk, record), record.mac)
+      if (!crypto::VerifyHmacSha256(lease.sync_key, SyncRecordMessage(deployment, desk, record),
+                                    record.mac)
                .ok()) {
         return MakeError(code, where + "the MAC does not verify (tampered)");
       }
@@ -883,19 +892,19 @@ Result<SyncImportSummary> LeaseService::ImportSync(std::string_view file_text) {
           tx, p.enrolment_id,
           {.from = "issued", .to = "issued", .at = p.created_at, .identifier = p.identifier}));
       TILLIT_TRY(store_.leases().RecordImport(tx, p.identifier, record.lease_id, now));
-      TILLIT_TRY(Audit(store_, tx, now, std::string(kAdminActor), "identifierImported",
-                       p.enrolment_id,
-                       internal::AuditDetail({{"identifier", p.identifier},
-                                              {"leaseId", record.lease_id},
-                                              {"desk", desk}})));
+      TILLIT_TRY(internal::AppendAudit(
+          store_, tx, now, std::string(kAdminActor), "identifierImported", p.enrolment_id,
+          internal::AuditDetail(
+              {{"identifier", p.identifier}, {"leaseId", record.lease_id}, {"desk", desk}})));
       ++summary.imported;
     }
-    TILLIT_TRY(Audit(store_, tx, now, std::string(kAdminActor), "syncImported", desk,
-                     internal::AuditDetail(
-                         {}, {{"records", static_cast<int64_t>(summary.records)},
-                              {"imported", static_cast<int64_t>(summary.imported)},
-                              {"alreadyImported", static_cast<int64_t>(summary.already_imported)},
-                              {"conflicts", static_cast<int64_t>(summary.conflicts.size())}})));
+    TILLIT_TRY(internal::AppendAudit(
+        store_, tx, now, std::string(kAdminActor), "syncImported", desk,
+        internal::AuditDetail({},
+                              {{"records", static_cast<int64_t>(summary.records)},
+                               {"imported", static_cast<int64_t>(summary.imported)},
+                               {"alreadyImported", static_cast<int64_t>(summary.already_imported)},
+                               {"conflicts", static_cast<int64_t>(summary.conflicts.size())}})));
     return summary;
   });
 }

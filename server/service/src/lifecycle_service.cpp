@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "service_util.h"
 #include "stored_request.h"
 #include "tillit/crypto/random.h"
 #include "tillit/enrolment/assurance.h"
@@ -16,77 +17,16 @@ namespace tillit::service {
 namespace {
 
 namespace st = server::storage;
+using internal::AppendAudit;
+using internal::CheckReason;
 using st::Durability;
 using st::ReadTransaction;
 using st::Transaction;
-
-constexpr size_t kMaxReasonBytes = 1000;
-constexpr size_t kActivationHandleSymbols = 6;
-constexpr size_t kActivationSecretSymbols = 10;
 
 Result<std::string> CanonicalIdentifier(std::string_view text) {
   auto parsed = identifier::Identifier::Parse(text);
   if (!parsed.ok()) return MakeError("notFound", "no such identifier");
   return parsed->ToString();
-}
-
-Result<std::string> CheckReason(std::string_view reason) {
-  size_t b = reason.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return MakeError("invalidParameters", "reason: must not be empty");
-  size_t e = reason.find_last_not_of(" \t\r\n");
-  if (reason.size() > kMaxReasonBytes) return MakeError("invalidParameters", "reason: too long");
-  return std::string(reason.substr(b, e - b + 1));
-}
-
-Status Audit(st::Store& store, Transaction& tx, int64_t at, const Officer& officer,
-             std::string action, std::string subject, std::string detail) {
-  auto appended = store.audit().Append(tx, {.at = at,
-                                            .actor = officer.id,
-                                            .action = std::move(action),
-                                            .subject = std::move(subject),
-                                            .detail_json = std::move(detail)});
-  if (!appended.ok()) return std::move(appended).error();
-  return {};
-}
-
-std::string RandomSymbols(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(identifier::kAlphabet[crypto::RandomUniform(
-        static_cast<uint32_t>(identifier::kAlphabet.size()))]);
-  }
-  return out;
-}
-
-// A fresh activation code for `identifier` in `tx` (as EnrolmentService::Issue makes
-// one: a random public handle, a secret of which only the HMAC is stored).
-Result<IssuedIdentifier> NewActivationCode(st::Store& store, const IssuerKeys& keys,
-                                           Transaction& tx, const std::string& identifier,
-                                           const std::string& enrolment_id, int64_t now) {
-  std::string handle;
-  for (int attempt = 0;; ++attempt) {
-    if (attempt == 8) return MakeError("internalError", "no free activation handle");
-    handle = RandomSymbols(kActivationHandleSymbols);
-    TILLIT_TRY_ASSIGN(auto taken, store.activation_codes().FindByHandle(tx, handle));
-    if (!taken) break;
-  }
-  std::string secret = RandomSymbols(kActivationSecretSymbols);
-  int64_t expires_at = now + kActivationCodeLifetimeSeconds;
-  TILLIT_TRY(store.activation_codes().Insert(
-      tx, {.handle = handle,
-           .secret_hash = keys.HashSecret(SecretKind::kActivationSecret, handle + secret),
-           .identifier = identifier,
-           .enrolment_id = enrolment_id,
-           .created_at = now,
-           .expires_at = expires_at}));
-  std::string code = handle + secret;
-  std::string grouped;
-  for (size_t i = 0; i < code.size(); ++i) {
-    if (i > 0 && i % 4 == 0) grouped.push_back('-');
-    grouped.push_back(code[i]);
-  }
-  return IssuedIdentifier{.identifier = identifier, .activation_code = grouped,
-                          .expires_at = expires_at};
 }
 
 // The person as enrolment/ validates it, from the stored row (stored values are canonical).
@@ -151,31 +91,33 @@ Result<ReplacementResult> CarryOut(st::Store& store, const IssuerKeys& keys, Tra
   TILLIT_TRY_ASSIGN(auto revoked,
                     store.credentials().RevokeAllForIdentifier(
                         tx, person.identifier, std::string(kReplacedReasonPrefix) + row.id, now));
-  TILLIT_TRY_ASSIGN(auto superseded, store.activation_codes().SupersedeUnused(tx, person.identifier, now));
+  TILLIT_TRY_ASSIGN(auto superseded,
+                    store.activation_codes().SupersedeUnused(tx, person.identifier, now));
   TILLIT_TRY(store.persons().SetAssuranceLevel(tx, person.identifier, row.assurance_level));
-  TILLIT_TRY_ASSIGN(auto issued, NewActivationCode(store, keys, tx, person.identifier, row.id, now));
+  TILLIT_TRY_ASSIGN(auto issued,
+                    internal::NewActivationCode(store, keys, tx, person.identifier, row.id, now));
   // Traceable without personal data: who (actor, and the approver), when, which evidence
   // types and checks; document numbers stay in the enrolment row.
   // An approved (level 1) replacement names its approver; its checks are in the request's
   // entry (deviceReplacementRequested) and the enrolment row.
-  std::string detail =
-      row.approved_by
-          ? internal::AuditDetail({{"enrolmentId", row.id},
-                                   {"evidence", EvidenceTypes(evidence)},
-                                   {"requestedBy", row.created_by},
-                                   {"approvedBy", *row.approved_by}},
-                                  {{"assuranceLevel", row.assurance_level},
-                                   {"revokedCredentials", revoked},
-                                   {"supersededCodes", superseded},
-                                   {"activationExpiresAt", issued.expires_at}})
-          : internal::AuditDetail({{"enrolmentId", row.id},
-                                   {"evidence", EvidenceTypes(evidence)},
-                                   {"checks", checks}},
-                                  {{"assuranceLevel", row.assurance_level},
-                                   {"revokedCredentials", revoked},
-                                   {"supersededCodes", superseded},
-                                   {"activationExpiresAt", issued.expires_at}});
-  TILLIT_TRY(Audit(store, tx, now, officer, "deviceReplaced", person.identifier, std::move(detail)));
+  std::string detail = row.approved_by
+                           ? internal::AuditDetail({{"enrolmentId", row.id},
+                                                    {"evidence", EvidenceTypes(evidence)},
+                                                    {"requestedBy", row.created_by},
+                                                    {"approvedBy", *row.approved_by}},
+                                                   {{"assuranceLevel", row.assurance_level},
+                                                    {"revokedCredentials", revoked},
+                                                    {"supersededCodes", superseded},
+                                                    {"activationExpiresAt", issued.expires_at}})
+                           : internal::AuditDetail({{"enrolmentId", row.id},
+                                                    {"evidence", EvidenceTypes(evidence)},
+                                                    {"checks", checks}},
+                                                   {{"assuranceLevel", row.assurance_level},
+                                                    {"revokedCredentials", revoked},
+                                                    {"supersededCodes", superseded},
+                                                    {"activationExpiresAt", issued.expires_at}});
+  TILLIT_TRY(AppendAudit(store, tx, now, officer.id, "deviceReplaced", person.identifier,
+                         std::move(detail)));
   return ReplacementResult{.identifier = person.identifier,
                            .enrolment_id = row.id,
                            .status = "issued",
@@ -204,13 +146,14 @@ Result<int64_t> LifecycleService::Suspend(const Officer& officer, std::string_vi
     int64_t n = 0;
     for (const auto& c : creds) {
       if (c.status != st::CredentialStatus::kGood) continue;
-      TILLIT_TRY(store_.credentials().SetStatus(tx, c.serial, st::CredentialStatus::kSuspended,
-                                                why, now));
+      TILLIT_TRY(
+          store_.credentials().SetStatus(tx, c.serial, st::CredentialStatus::kSuspended, why, now));
       ++n;
     }
-    if (n == 0) return MakeError("invalidTransition", "the person has no good credential to suspend");
-    TILLIT_TRY(Audit(store_, tx, now, officer, "credentialSuspended", person.identifier,
-                     internal::AuditDetail({}, {{"credentials", n}})));
+    if (n == 0)
+      return MakeError("invalidTransition", "the person has no good credential to suspend");
+    TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "credentialSuspended", person.identifier,
+                           internal::AuditDetail({}, {{"credentials", n}})));
     return n;
   });
 }
@@ -226,12 +169,14 @@ Result<int64_t> LifecycleService::Resume(const Officer& officer, std::string_vie
     int64_t n = 0;
     for (const auto& c : creds) {
       if (c.status != st::CredentialStatus::kSuspended) continue;
-      TILLIT_TRY(store_.credentials().SetStatus(tx, c.serial, st::CredentialStatus::kGood, why, now));
+      TILLIT_TRY(
+          store_.credentials().SetStatus(tx, c.serial, st::CredentialStatus::kGood, why, now));
       ++n;
     }
-    if (n == 0) return MakeError("invalidTransition", "the person has no suspended credential to resume");
-    TILLIT_TRY(Audit(store_, tx, now, officer, "credentialResumed", person.identifier,
-                     internal::AuditDetail({}, {{"credentials", n}})));
+    if (n == 0)
+      return MakeError("invalidTransition", "the person has no suspended credential to resume");
+    TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "credentialResumed", person.identifier,
+                           internal::AuditDetail({}, {{"credentials", n}})));
     return n;
   });
 }
@@ -249,16 +194,17 @@ Result<ReplacementResult> LifecycleService::Replace(const Officer& officer,
   std::vector<enrolment::Evidence> evidence;
   for (size_t i = 0; i < request.evidence.size(); ++i) {
     const auto& in = request.evidence[i];
-    TILLIT_TRY_ASSIGN(auto item, enrolment::CreateEvidence(in.type, in.number, in.country,
-                                                           in.expiry, today,
-                                                           "evidence[" + std::to_string(i) + "]"));
+    TILLIT_TRY_ASSIGN(auto item,
+                      enrolment::CreateEvidence(in.type, in.number, in.country, in.expiry, today,
+                                                "evidence[" + std::to_string(i) + "]"));
     evidence.push_back(std::move(item));
   }
   enrolment::CheckSet checks;
   for (size_t i = 0; i < request.checks.size(); ++i) {
     std::string field = "checks[" + std::to_string(i) + "]";
     TILLIT_TRY_ASSIGN(auto check, enrolment::ParseCheck(request.checks[i], field));
-    if (!checks.insert(check).second) return MakeError("invalidParameters", field + ": listed twice");
+    if (!checks.insert(check).second)
+      return MakeError("invalidParameters", field + ": listed twice");
   }
 
   return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Result<ReplacementResult> {
@@ -285,11 +231,12 @@ Result<ReplacementResult> LifecycleService::Replace(const Officer& officer,
     TILLIT_TRY(store_.enrolments().Insert(tx, row));
     const std::string check_list = enrolment::SerializeCheckList(checks);
     if (needs_approval) {
-      TILLIT_TRY(Audit(store_, tx, now, officer, "deviceReplacementRequested", person.identifier,
-                       internal::AuditDetail({{"enrolmentId", row.id},
-                                              {"evidence", EvidenceTypes(evidence)},
-                                              {"checks", check_list}},
-                                             {{"assuranceLevel", row.assurance_level}})));
+      TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "deviceReplacementRequested",
+                             person.identifier,
+                             internal::AuditDetail({{"enrolmentId", row.id},
+                                                    {"evidence", EvidenceTypes(evidence)},
+                                                    {"checks", check_list}},
+                                                   {{"assuranceLevel", row.assurance_level}})));
       return ReplacementResult{.identifier = person.identifier,
                                .enrolment_id = row.id,
                                .status = "needs-approval",
@@ -326,13 +273,13 @@ Result<ReplacementResult> LifecycleService::CompleteReplacement(const Officer& o
     // Approval may have taken days: a document that expired since no longer counts.
     TILLIT_TRY(CheckNotExpired(stored.evidence, today));
     TILLIT_TRY(store_.enrolments().UpdateStatus(
-        tx, row->id, {.from = row->status, .to = "issued", .at = now, .identifier = person.identifier}));
+        tx, row->id,
+        {.from = row->status, .to = "issued", .at = now, .identifier = person.identifier}));
     return CarryOut(store_, keys_, tx, officer, person, *row, stored.evidence, "", now);
   });
 }
 
-Result<bool> LifecycleService::LinkPersonnummer(const Officer& officer,
-                                                std::string_view identifier,
+Result<bool> LifecycleService::LinkPersonnummer(const Officer& officer, std::string_view identifier,
                                                 std::string_view personnummer) {
   TILLIT_TRY_ASSIGN(auto id, CanonicalIdentifier(identifier));
   int64_t now = clock_.NowUnixSeconds();
@@ -361,9 +308,9 @@ Result<bool> LifecycleService::LinkPersonnummer(const Officer& officer,
     TILLIT_TRY_ASSIGN(auto person, store_.persons().Get(tx, id));
     if (person.personnummer == canonical) {
       // Idempotent: nothing changes, but the officer's action is still recorded.
-      TILLIT_TRY(Audit(store_, tx, now, officer, "personnummerLinked", person.identifier,
-                       internal::AuditDetail({{"personnummer", "linked"}},
-                                             {{"alreadyLinked", 1}})));
+      TILLIT_TRY(
+          AppendAudit(store_, tx, now, officer.id, "personnummerLinked", person.identifier,
+                      internal::AuditDetail({{"personnummer", "linked"}}, {{"alreadyLinked", 1}})));
       return false;
     }
     if (person.personnummer) {
@@ -373,9 +320,9 @@ Result<bool> LifecycleService::LinkPersonnummer(const Officer& officer,
     if (holder) return MakeError("conflict", "the personnummer is linked to another person");
     TILLIT_TRY(store_.persons().LinkPersonnummer(tx, person.identifier, canonical));
     // "linked" only: the number itself is personal data and stays out of the audit log.
-    TILLIT_TRY(Audit(store_, tx, now, officer, "personnummerLinked", person.identifier,
-                     internal::AuditDetail({{"personnummer", "linked"}},
-                                           {{"alreadyLinked", 0}})));
+    TILLIT_TRY(
+        AppendAudit(store_, tx, now, officer.id, "personnummerLinked", person.identifier,
+                    internal::AuditDetail({{"personnummer", "linked"}}, {{"alreadyLinked", 0}})));
     return true;
   });
 }
