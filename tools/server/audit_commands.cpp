@@ -1,6 +1,7 @@
 // audit-verify, backup and the periodic checkpoints (see audit_commands.h). Each command
 // prints one JSON object on stdout; a runtime error prints {"errorCode", "details"} on
 // stdout and a line on stderr.
+#include "cli_options.h"
 #include "audit_commands.h"
 
 #include <cpprest/json.h>
@@ -34,44 +35,6 @@ constexpr const char* kBackupUsage =
     "  runs, through FILE.tmp, fsync and rename. Progress on stderr. The copy holds no keys:\n"
     "  back up ca.key, ca.pem, identifier.key, pepper.key and result.key as well\n"
     "  (docs/operations.md §6). Prints {\"backup\": FILE, \"pages\", \"bytes\"}.\n";
-
-struct Options {
-  std::string data;
-  std::vector<std::string> positional;
-  bool help = false;
-};
-
-// --data DIR and positional arguments (the command first); nullopt or a usage message.
-std::optional<std::string> Parse(const std::vector<std::string>& args, Options& out) {
-  for (size_t i = 2; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      out.help = true;
-    } else if (a == "--data") {
-      if (i + 1 >= args.size()) return "--data needs a value";
-      if (!out.data.empty()) return "--data given twice";
-      out.data = args[++i];
-      if (out.data.empty()) return "--data needs a value";
-    } else if (a.rfind("--", 0) == 0) {
-      return "unknown option " + a;
-    } else {
-      out.positional.push_back(a);
-    }
-  }
-  return std::nullopt;
-}
-
-std::string CommandOf(const std::vector<std::string>& args) {
-  for (size_t i = 2; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") continue;
-    if (args[i].rfind("--", 0) == 0) {
-      ++i;
-      continue;
-    }
-    return args[i];
-  }
-  return "";
-}
 
 void Print(const value& v) {
   std::cout << v.serialize() << "\n";
@@ -196,24 +159,27 @@ int Backup(const std::string& data_dir, const std::string& file) {
 
 std::optional<int> RunAuditCommand(const std::vector<std::string>& args) {
   if (args.size() < 2 || args[1] != "admin") return std::nullopt;
-  const std::string command = CommandOf(args);
+  const std::string command = server_cli::CommandOf(args, 2);
   if (command != "audit-verify" && command != "backup") return std::nullopt;
   const char* usage = command == "backup" ? kBackupUsage : kAuditVerifyUsage;
-  Options options;
-  if (auto error = Parse(args, options)) return Usage(*error, usage);
+  server_cli::Options options;
+  if (auto error = server_cli::ParseOptions(args, 2, {"--data"}, 2, options)) {
+    return Usage(*error, usage);
+  }
+  const std::string data = options.values["--data"];
   if (options.help) {
     std::cout << usage;
     return 0;
   }
-  if (options.data.empty()) return Usage("--data is required", usage);
+  if (data.empty()) return Usage("--data is required", usage);
   if (command == "audit-verify") {
     if (options.positional.size() != 1) return Usage("audit-verify takes no arguments", usage);
-    return AuditVerify(options.data);
+    return AuditVerify(data);
   }
   if (options.positional.size() != 2 || options.positional[1].empty()) {
     return Usage("backup takes one FILE", usage);
   }
-  return Backup(options.data, options.positional[1]);
+  return Backup(data, options.positional[1]);
 }
 
 std::optional<std::chrono::seconds> ParseCheckpointInterval(const std::string& text) {

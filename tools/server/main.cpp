@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_options.h"
 #include "tillit/ports.h"
 #include "tillit/server/api/desk_routes.h"
 #include "tillit/server/api/device_routes.h"
@@ -88,6 +89,9 @@ constexpr const char* kAddRpUsage =
     "usage: tillit-server admin --data DIR add-rp --name NAME\n"
     "  Prints {\"rpId\": ..., \"apiKey\": ...}.\n";
 
+using server_cli::Options;
+using server_cli::ParseOptions;
+
 int UsageError(const std::string& message, const char* usage) {
   std::cerr << "tillit-server: " << message << "\n" << usage;
   return 2;
@@ -96,37 +100,6 @@ int UsageError(const std::string& message, const char* usage) {
 int RuntimeError(const Error& error) {
   std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
   return 1;
-}
-
-// --flag VALUE options; returns an error message for anything else.
-struct Options {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> positional;
-  bool help = false;
-};
-
-std::optional<std::string> ParseOptions(const std::vector<std::string>& args, size_t from,
-                                        const std::vector<std::string>& allowed,
-                                        size_t max_positional, Options& out) {
-  for (size_t i = from; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      out.help = true;
-      continue;
-    }
-    if (a.rfind("--", 0) == 0) {
-      bool known = false;
-      for (const auto& name : allowed) known = known || name == a;
-      if (!known) return "unknown option " + a;
-      if (i + 1 >= args.size()) return a + " needs a value";
-      if (out.values.count(a)) return a + " given twice";
-      out.values[a] = args[++i];
-      continue;
-    }
-    if (out.positional.size() >= max_positional) return "unexpected argument " + a;
-    out.positional.push_back(a);
-  }
-  return std::nullopt;
 }
 
 struct Issuer {

@@ -1,6 +1,7 @@
 // The offline-desk admin commands (see offline_desk.h, docs/offline-desk.md). Each prints
 // one JSON object on stdout; on failure also {"errorCode", "details"} on stdout and a line
 // on stderr.
+#include "cli_options.h"
 #include "offline_desk.h"
 
 #include <cpprest/json.h>
@@ -23,6 +24,8 @@
 
 namespace tillit::tools {
 namespace {
+
+using server_cli::Options;
 
 using web::json::value;
 
@@ -126,49 +129,6 @@ Status WriteFileAtomically(const std::string& path, std::string_view text) {
   }
   if (!written.ok()) ::unlink(tmp.c_str());
   return written;
-}
-
-struct Options {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> positional;
-  bool help = false;
-};
-
-std::optional<std::string> Parse(const std::vector<std::string>& args,
-                                 const std::vector<std::string>& allowed, Options& out) {
-  for (size_t i = 2; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      out.help = true;
-      continue;
-    }
-    if (a.rfind("--", 0) == 0) {
-      bool known = false;
-      for (const auto& name : allowed) known = known || name == a;
-      if (!known) return "unknown option " + a;
-      if (i + 1 >= args.size()) return a + " needs a value";
-      if (out.values.count(a)) return a + " given twice";
-      out.values[a] = args[++i];
-      continue;
-    }
-    if (out.positional.size() >= 2) return "unexpected argument " + a;
-    out.positional.push_back(a);
-  }
-  return std::nullopt;
-}
-
-// The command word of `admin ...`: the first argument that is neither an option nor an
-// option's value.
-std::string CommandOf(const std::vector<std::string>& args) {
-  for (size_t i = 2; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") continue;
-    if (args[i].rfind("--", 0) == 0) {
-      ++i;
-      continue;
-    }
-    return args[i];
-  }
-  return "";
 }
 
 // A strict decimal in [-2^62, 2^62] (so "0" and "-5" reach the service, which refuses
@@ -348,7 +308,7 @@ int Leases(Opened& is) {
 
 std::optional<int> RunOfflineDeskCommand(const std::vector<std::string>& args) {
   if (args.size() < 2 || args[1] != "admin") return std::nullopt;
-  const std::string command = CommandOf(args);
+  const std::string command = server_cli::CommandOf(args, 2);
   auto found = Commands().find(command);
   if (found == Commands().end()) return std::nullopt;
   const char* usage = found->second;
@@ -364,7 +324,9 @@ std::optional<int> RunOfflineDeskCommand(const std::vector<std::string>& args) {
     files = 1;
   }
   Options options;
-  if (auto error = Parse(args, allowed, options)) return Usage(*error, usage);
+  if (auto error = server_cli::ParseOptions(args, 2, allowed, 2, options)) {
+    return Usage(*error, usage);
+  }
   if (options.help) {
     std::cout << usage;
     return 0;
