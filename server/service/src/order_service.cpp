@@ -268,12 +268,14 @@ struct OrderService::State {
 
   // --- storage; called without `mutex` ---
 
-  // Records a refusal (certificateErr) durably. Nothing secret: the order, the serial and
-  // a reason word.
+  // Records a refusal (certificateErr, outcome "Refused") or a resident's no (outcome
+  // "Declined") durably: loginRefused, signDeclined, ... Nothing secret: the order, the
+  // serial and a reason word.
   Status AuditRefusal(const Order& order, const std::string& subject,
                       const std::string& credential_serial, const std::string& reason,
-                      int64_t now_s) {
-    const std::string action = order.action == OrderAction::kSign ? "signRefused" : "loginRefused";
+                      int64_t now_s, std::string_view outcome = "Refused") {
+    const std::string action =
+        (order.action == OrderAction::kSign ? "sign" : "login") + std::string(outcome);
     const std::string detail = internal::AuditDetail({{"orderRef", order.order_ref},
                                                       {"credentialSerial", credential_serial},
                                                       {"reason", reason}});
@@ -568,14 +570,16 @@ Status OrderService::Decline(std::string_view order_ref, ByteView challenge, Dec
     if (order->phase != Phase::kStarted && order->phase != Phase::kUserSign) {
       return NotActive("the order is not waiting for the device");
     }
-    if (reason == DeclineReason::kUserCancel) {
-      s.Fail(*order, "userCancel", now_ms);
-      return {};
-    }
-    s.Fail(*order, "certificateErr", now_ms);
+    s.Fail(*order, reason == DeclineReason::kUserCancel ? "userCancel" : "certificateErr",
+           now_ms);
   }
-  // A locked key store ends the order as certificateErr, which is audited like every
-  // refusal. The fields read are fixed once the order is bound.
+  // A decline is a login or sign result and is audited; a locked key store ends the order
+  // as certificateErr, audited like every refusal. The fields read are fixed once the order
+  // is bound.
+  if (reason == DeclineReason::kUserCancel) {
+    return s.AuditRefusal(*order, order->credential_identifier, order->credential_serial,
+                          "userCancel", now_ms / 1000, "Declined");
+  }
   return s.AuditRefusal(*order, order->credential_identifier, order->credential_serial, "pinLocked",
                         now_ms / 1000);
 }

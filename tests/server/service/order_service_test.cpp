@@ -699,6 +699,9 @@ TEST_CASE_FIXTURE(OrderFixture, "the resident declines, or the key store locks")
   ScannedOrder scanned = Scan(started, *amal_);
   REQUIRE_OK(orders_->Decline(started.order_ref, scanned.challenge, DeclineReason::kUserCancel));
   CHECK(Collect(started.order_ref) == "failed/userCancel");
+  const AuditRecord declined = Audit().back();  // a decline is a login result too
+  CHECK(declined.entry.action == "loginDeclined");
+  CHECK(JsonString(ParseJson(declined.entry.detail_json), "reason") == "userCancel");
   CHECK(Code(orders_->Decline(started.order_ref, scanned.challenge, DeclineReason::kUserCancel)) ==
         "orderNotActive");
   CHECK(Code(Respond(Answer(scanned, *amal_, Qr(started), Auth()), started.order_ref)) ==

@@ -22,7 +22,8 @@
 // same durable transaction as its result. A certificateErr failure (a credential revoked,
 // suspended, expired or below the level, at Scan or Respond, or a PIN lock reported by
 // Decline) is audited durably as "loginRefused"/"signRefused" with a "reason"
-// (revoked, suspended, expired, notYetValid, levelTooLow, pinLocked). The order is failed
+// (revoked, suspended, expired, notYetValid, levelTooLow, pinLocked); a resident's decline
+// as "loginDeclined"/"signDeclined" (reason userCancel). The order is failed
 // first and stays failed even if that audit write fails, since refusing matters more than
 // recording the refusal; the call then returns the storage error instead of
 // "certificateErr", so the missing entry surfaces as a 503 and in the server log.
