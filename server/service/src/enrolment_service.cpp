@@ -100,7 +100,9 @@ std::string PersonStatus(const st::PersonRow& person,
     if (c.status == st::CredentialStatus::kGood) return "active";
     if (c.status != st::CredentialStatus::kRevoked) all_revoked = false;
   }
-  return all_revoked ? "revoked" : "suspended";
+  // Every credential revoked without `revoke`: a device replacement waiting for the new
+  // device to activate.
+  return all_revoked ? "pending" : "suspended";
 }
 
 }  // namespace

@@ -257,8 +257,17 @@ CREATE INDEX desk_leased_identifiers_free ON desk_leased_identifiers (serial)
 // for the person, not only for the credentials it revoked: a device replacement also
 // revokes credentials, and must stay possible afterwards, so the two cannot be told apart
 // from credential rows alone. DO NOT CHANGE once released.
+//
+// People revoked before this version are marked from the audit log, whose
+// credentialsRevoked entries name the person as subject (the first one is when).
 constexpr std::string_view kSchemaV5 = R"sql(
 ALTER TABLE persons ADD COLUMN revoked_at BIGINT;
+UPDATE persons SET revoked_at = (
+  SELECT MIN(a.at) FROM audit_log a
+  WHERE a.action = 'credentialsRevoked' AND a.subject = persons.identifier)
+WHERE EXISTS (
+  SELECT 1 FROM audit_log a
+  WHERE a.action = 'credentialsRevoked' AND a.subject = persons.identifier);
 )sql";
 
 constexpr Migration kMigrations[] = {

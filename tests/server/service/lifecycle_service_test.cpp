@@ -169,6 +169,11 @@ TEST_CASE_FIXTURE(LifecycleFixture, "revoke cancels an unused activation code in
   REQUIRE_FALSE(activated.ok());
   CHECK(activated.error().code == "codeExpired");
   CHECK(Take(issued.identifier).credentials.empty());
+  // The person is marked, and shows as revoked even without any credential.
+  CHECK(Take(issued.identifier).person.revoked_at == kNow);
+  auto view = enrolments_->GetPerson(issued.identifier);
+  REQUIRE(view.ok());
+  CHECK(view->summary.status == "revoked");
   // And the person cannot be given a new device: revocation is final.
   CHECK_REFUSED_UNCHANGED("invalidTransition", issued.identifier,
                           lifecycle_.Replace(anna_, issued.identifier,
@@ -216,6 +221,11 @@ TEST_CASE_FIXTURE(LifecycleFixture, "replace revokes the old device and issues a
   CHECK(audit.entry.detail_json.find("residence-permit") != std::string::npos);
   CHECK(audit.entry.detail_json.find("UT123456") == std::string::npos);
   CHECK(audit.entry.detail_json.find(replaced->enrolment_id) != std::string::npos);
+  // Waiting for the new device is not a revoked person.
+  CHECK_FALSE(s.person.revoked_at.has_value());
+  auto waiting = enrolments_->GetPerson(id);
+  REQUIRE(waiting.ok());
+  CHECK(waiting->summary.status == "pending");
 
   // The new device activates with the new code, at the new level, same identifier.
   crypto::SigningKey key = crypto::SigningKey::Generate();
