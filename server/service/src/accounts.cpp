@@ -3,6 +3,7 @@
 
 #include "tillit/bytes.h"
 #include "tillit/crypto/random.h"
+#include "tillit/utf8.h"
 
 namespace tillit::service {
 namespace {
@@ -26,6 +27,11 @@ Status CheckText(std::string_view field, std::string_view value) {
     if (c < 0x20 || c == 0x7f) {
       return MakeError("invalidParameters", std::string(field) + ": control character");
     }
+  }
+  // An e-service's name is shown on the device and signed there (docs/protocol.md §5 rpName
+  // is UTF-8): a name that is not UTF-8 would make every login to it fail on the device.
+  if (!IsValidUtf8(value)) {
+    return MakeError("invalidParameters", std::string(field) + ": not valid UTF-8");
   }
   return {};
 }

@@ -72,6 +72,13 @@ TEST_CASE_FIXTURE(ServiceFixture, "officer tokens authenticate and are stored on
   auto rp = accounts_->AddRelyingParty("Exempelkommun");
   REQUIRE(rp.ok());
   CHECK(rp->api_key.size() == 43);
+  CHECK(accounts_->AddRelyingParty("Region Skåne – 1177").ok());
+  // Names are shown and signed on the device: UTF-8 only, no control characters.
+  for (const char* bad : {"", "Latin-1 \xe5", "cut \xe2\x80", "tab\there"}) {
+    auto refused = accounts_->AddRelyingParty(bad);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == "invalidParameters");
+  }
 
   // Neither secret appears in the database file.
   store_.reset();
