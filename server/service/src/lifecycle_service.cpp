@@ -135,50 +135,47 @@ Status CheckNotRevoked(const st::PersonRow& person) {
 
 }  // namespace
 
-Result<int64_t> LifecycleService::Suspend(const Officer& officer, std::string_view identifier,
-                                          std::string_view reason) {
+namespace {
+
+// Moves every credential of the person in status `from` to `to`, audited as `action`.
+// Suspend and resume are this one step in opposite directions.
+Result<int64_t> MoveCredentials(st::Store& store, const Clock& clock, const Officer& officer,
+                                std::string_view identifier, std::string_view reason,
+                                st::CredentialStatus from, st::CredentialStatus to,
+                                const char* action, const char* none_message) {
   TILLIT_TRY_ASSIGN(auto id, CanonicalIdentifier(identifier));
   TILLIT_TRY_ASSIGN(auto why, CheckReason(reason));
-  int64_t now = clock_.NowUnixSeconds();
-  return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Result<int64_t> {
-    TILLIT_TRY_ASSIGN(auto person, store_.persons().Get(tx, id));
-    TILLIT_TRY_ASSIGN(auto creds, store_.credentials().ListByIdentifier(tx, person.identifier));
+  int64_t now = clock.NowUnixSeconds();
+  return store.Write(Durability::kDurable, [&](Transaction& tx) -> Result<int64_t> {
+    TILLIT_TRY_ASSIGN(auto person, store.persons().Get(tx, id));
+    TILLIT_TRY_ASSIGN(auto creds, store.credentials().ListByIdentifier(tx, person.identifier));
     int64_t n = 0;
     for (const auto& c : creds) {
-      if (c.status != st::CredentialStatus::kGood) continue;
-      TILLIT_TRY(
-          store_.credentials().SetStatus(tx, c.serial, st::CredentialStatus::kSuspended, why, now));
+      if (c.status != from) continue;
+      TILLIT_TRY(store.credentials().SetStatus(tx, c.serial, to, why, now));
       ++n;
     }
-    if (n == 0)
-      return MakeError("invalidTransition", "the person has no good credential to suspend");
-    TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "credentialSuspended", person.identifier,
+    if (n == 0) return MakeError("invalidTransition", none_message);
+    TILLIT_TRY(AppendAudit(store, tx, now, officer.id, action, person.identifier,
                            internal::AuditDetail({}, {{"credentials", n}})));
     return n;
   });
 }
 
+}  // namespace
+
+Result<int64_t> LifecycleService::Suspend(const Officer& officer, std::string_view identifier,
+                                          std::string_view reason) {
+  return MoveCredentials(store_, clock_, officer, identifier, reason, st::CredentialStatus::kGood,
+                         st::CredentialStatus::kSuspended, "credentialSuspended",
+                         "the person has no good credential to suspend");
+}
+
 Result<int64_t> LifecycleService::Resume(const Officer& officer, std::string_view identifier,
                                          std::string_view reason) {
-  TILLIT_TRY_ASSIGN(auto id, CanonicalIdentifier(identifier));
-  TILLIT_TRY_ASSIGN(auto why, CheckReason(reason));
-  int64_t now = clock_.NowUnixSeconds();
-  return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Result<int64_t> {
-    TILLIT_TRY_ASSIGN(auto person, store_.persons().Get(tx, id));
-    TILLIT_TRY_ASSIGN(auto creds, store_.credentials().ListByIdentifier(tx, person.identifier));
-    int64_t n = 0;
-    for (const auto& c : creds) {
-      if (c.status != st::CredentialStatus::kSuspended) continue;
-      TILLIT_TRY(
-          store_.credentials().SetStatus(tx, c.serial, st::CredentialStatus::kGood, why, now));
-      ++n;
-    }
-    if (n == 0)
-      return MakeError("invalidTransition", "the person has no suspended credential to resume");
-    TILLIT_TRY(AppendAudit(store_, tx, now, officer.id, "credentialResumed", person.identifier,
-                           internal::AuditDetail({}, {{"credentials", n}})));
-    return n;
-  });
+  return MoveCredentials(store_, clock_, officer, identifier, reason,
+                         st::CredentialStatus::kSuspended, st::CredentialStatus::kGood,
+                         "credentialResumed", "the person has no suspended credential to resume");
 }
 
 Result<ReplacementResult> LifecycleService::Replace(const Officer& officer,

@@ -268,6 +268,21 @@ struct OrderService::State {
 
   // --- storage; called without `mutex` ---
 
+  // The completed result of an order no longer in memory (a restart), if it belongs to
+  // `rp_id` and is still within the retention time.
+  Result<std::optional<server::storage::OrderResultRow>> RetainedResult(const std::string& rp_id,
+                                                                        std::string_view order_ref,
+                                                                        int64_t now_ms) {
+    TILLIT_TRY_ASSIGN(auto row, store.Read([&](ReadTransaction& tx) {
+      return store.order_results().Find(tx, order_ref);
+    }));
+    if (!row || row->rp_id != rp_id ||
+        now_ms - row->completed_at * 1000 >= limits.result_retention_ms) {
+      return std::optional<server::storage::OrderResultRow>();
+    }
+    return row;
+  }
+
   // Records a refusal (certificateErr, outcome "Refused") or a resident's no (outcome
   // "Declined") durably: loginRefused, signDeclined, ... Nothing secret: the order, the
   // serial and a reason word.
@@ -406,13 +421,8 @@ Result<CollectAnswer> OrderService::Collect(const RelyingParty& rp, std::string_
     }
   }
   // Not in memory (a restart, or forgotten): a completed result may still be in storage.
-  TILLIT_TRY_ASSIGN(auto row, s.store.Read([&](ReadTransaction& tx) {
-    return s.store.order_results().Find(tx, order_ref);
-  }));
-  if (!row || row->rp_id != rp.id ||
-      now_ms - row->completed_at * 1000 >= s.limits.result_retention_ms) {
-    return NotFound("unknown order");
-  }
+  TILLIT_TRY_ASSIGN(auto row, s.RetainedResult(rp.id, order_ref, now_ms));
+  if (!row) return NotFound("unknown order");
   return CollectAnswer{.order_ref = row->order_ref,
                        .status = OrderStatus::kComplete,
                        .hint_code = "",
@@ -444,13 +454,8 @@ Status OrderService::Cancel(const RelyingParty& rp, std::string_view order_ref) 
     }
   }
   // After a restart a completed order is known only to storage: still "finished".
-  TILLIT_TRY_ASSIGN(auto row, s.store.Read([&](ReadTransaction& tx) {
-    return s.store.order_results().Find(tx, order_ref);
-  }));
-  if (row && row->rp_id == rp.id &&
-      now_ms - row->completed_at * 1000 < s.limits.result_retention_ms) {
-    return MakeError("invalidParameters", "orderRef: the order has finished");
-  }
+  TILLIT_TRY_ASSIGN(auto row, s.RetainedResult(rp.id, order_ref, now_ms));
+  if (row) return MakeError("invalidParameters", "orderRef: the order has finished");
   return NotFound("unknown order");
 }
 
@@ -570,8 +575,7 @@ Status OrderService::Decline(std::string_view order_ref, ByteView challenge, Dec
     if (order->phase != Phase::kStarted && order->phase != Phase::kUserSign) {
       return NotActive("the order is not waiting for the device");
     }
-    s.Fail(*order, reason == DeclineReason::kUserCancel ? "userCancel" : "certificateErr",
-           now_ms);
+    s.Fail(*order, reason == DeclineReason::kUserCancel ? "userCancel" : "certificateErr", now_ms);
   }
   // A decline is a login or sign result and is audited; a locked key store ends the order
   // as certificateErr, audited like every refusal. The fields read are fixed once the order
