@@ -13,6 +13,12 @@ packages=(
   libcpprest-dev libboost-dev libboost-system-dev libzxing-dev libpng-dev libjpeg-dev
   doctest-dev libbenchmark-dev jq curl
 )
+# The browser tests (tests/browser/) need Chromium and Node.js; only tools/test.sh asks for
+# them (TILLIT_BROWSER_TESTS=1), so tools/run.sh stays small.
+if [[ ${TILLIT_BROWSER_TESTS:-0} == 1 ]]; then
+  packages+=(chromium fonts-dejavu-core)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,6 +35,17 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# playwright-core, pinned by tests/browser/package-lock.json; npm ci only when the lock file
+# changed since the last install (npm keeps a copy in node_modules/.package-lock.json).
+if [[ ${TILLIT_BROWSER_TESTS:-0} == 1 ]]; then
+  browser="$root/tests/browser"
+  if ! cmp -s <(jq -S '.packages | del(."")' "$browser/package-lock.json") \
+              <(jq -S '.packages | del(."")' "$browser/node_modules/.package-lock.json" 2>/dev/null); then
+    (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || {
+      echo "setup: npm ci in tests/browser failed" >&2; exit 1; }
+  fi
 fi
 
 if [[ ${TILLIT_SANITIZE:-0} == 1 ]]; then

@@ -5,7 +5,7 @@
 # Extra arguments are passed to ctest (e.g. -R identifier, -L unit).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$("$root/tools/setup.sh")
+build=$(TILLIT_BROWSER_TESTS=1 "$root/tools/setup.sh")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -27,6 +27,7 @@
 #include "tillit/server/api/http_server.h"
 #include "tillit/server/api/json.h"
 #include "tillit/server/api/router.h"
+#include "tillit/server/api/web_routes.h"
 #include "tillit/server/api/rp_routes.h"
 #include "tillit/server/api/status_routes.h"
 #include "tillit/service/accounts.h"
@@ -225,6 +226,7 @@ int Serve(const std::vector<std::string>& args) {
   server::api::AddRpRoutes(*router, services);
   server::api::AddHistoryRoutes(*router, history);
   server::api::AddStatusRoutes(*router, status);
+  server::api::AddWebRoutes(*router);
   ready.store(true, std::memory_order_release);
 
   std::printf("listening on %s\n", url.c_str());
