@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and starts the issuer server (tillit-server) on embedded
 # SQLite. First start creates the data directory (database, issuer CA, keys) and a demo
-# officer whose token is printed once; later starts reuse them.
+# officer whose token is printed once, and the e-service Exempelkommun that the sample
+# e-service at /demo/ logs in as (docs/demo.md); later starts reuse them.
 #   TILLIT_DATA   data directory (default: var/ in the checkout, ignored by git)
 #   TILLIT_LISTEN address to listen on (default 127.0.0.1:8080)
 set -euo pipefail
@@ -29,6 +30,8 @@ rp_key=$(sed -n 's/.*"apiKey" *: *"\([^"]*\)".*/\1/p' "$data/demo-rp.json")
 cat <<MSG
 Tillit issuer server
   data directory   $data
+  sample e-service http://$listen/demo/     (Exempelkommun: log in and sign; docs/demo.md)
+  enrolment desk   http://$listen/desk/     (sign in with the demo officer's token)
   desk API         http://$listen/desk/v1/   (docs/desk-api.md)
   e-service API    http://$listen/rp/v1/     (docs/protocol.md)
   issuer CA, keys  http://$listen/.well-known/tillit-ca.pem, /.well-known/jwks.json
@@ -38,4 +41,4 @@ Tillit issuer server
   programs         $build/bin/ (tillit-desk, tillit-device, tillit-qr, tillit-verify, tillit-id)
 Stop with Ctrl-C.
 MSG
-exec "$server" serve --data "$data" --listen "$listen"
+exec "$server" serve --data "$data" --listen "$listen" --demo-rp "$data/demo-rp.json"

@@ -17,6 +17,9 @@ ok() { passed=$((passed + 1)); echo "ok: $*"; }
 # expect JSON JQ_EXPR WHAT: the jq expression must be true of the JSON text.
 expect() { local out=$1 expr=$2 what=$3; jq -e "$expr" <<<"$out" >/dev/null || fail "$what: got $out"; ok "$what"; }
 
+# alpha N: N written in letters (names may hold only letters): 0 -> a, 27 -> bb.
+alpha() { local n=$1 s=; while :; do s=$(printf "\\$(printf '%03o' $((97 + n % 26)))")$s; n=$((n / 26)); ((n > 0)) || break; done; echo "$s"; }
+
 # Starts tillit-server on $work/data (stdout and stderr appended to $work/server.out and
 # $work/server.err, which tests grep for secrets) and waits until it listens. Arguments are
 # passed on to `serve` (e.g. --checkpoint-interval 1).

@@ -7,11 +7,15 @@
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cpprest/json.h>
 
+#include <cstdio>
 #include <string>
+#include <vector>
 
 namespace tillit::testing {
 
@@ -65,5 +69,58 @@ inline Reply RawHttp(int port, const std::string& method, const std::string& pat
   reply.status = std::stoi(raw.substr(9, 3));
   return reply;
 }
+
+// The real tillit-server binary (`program`) serving `data` on an ephemeral loopback port,
+// with `extra` arguments for `serve`; stopped with SIGTERM when destroyed.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& program, const std::string& data,
+                std::vector<std::string> extra = {}) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::vector<std::string> args = {program, "serve", "--data", data, "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      ::execv(program.c_str(), argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    out_ = ::fdopen(fds[0], "r");
+    char line[256];
+    REQUIRE(std::fgets(line, sizeof line, out_) != nullptr);
+    std::string text(line);
+    const std::string prefix = "listening on http://127.0.0.1:";
+    REQUIRE(text.rfind(prefix, 0) == 0);
+    port_ = std::stoi(text.substr(prefix.size()));
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) Stop();
+    if (out_) std::fclose(out_);
+  }
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  // SIGTERM, then the exit status (-1 if it did not exit normally).
+  int Stop() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  int port_ = 0;
+};
 
 }  // namespace tillit::testing

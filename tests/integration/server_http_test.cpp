@@ -47,48 +47,7 @@ std::string Run(const std::string& command) {
   return out;
 }
 
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::string& data) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      ::execl(kBin.c_str(), kBin.c_str(), "serve", "--data", data.c_str(), "--listen",
-              "127.0.0.1:0", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = ::fdopen(fds[0], "r");
-    char line[256];
-    REQUIRE(std::fgets(line, sizeof line, out_) != nullptr);
-    std::string text(line);
-    const std::string prefix = "listening on http://127.0.0.1:";
-    REQUIRE(text.rfind(prefix, 0) == 0);
-    port_ = std::stoi(text.substr(prefix.size()));
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) Stop();
-    if (out_) std::fclose(out_);
-  }
-  int Stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  int port_ = 0;
-};
+using testing::ServerProcess;
 
 uint64_t AuditSeq(const std::string& data) {
   auto store = server::storage::OpenSqliteStore({.path = service::DatabasePath(data)});
@@ -115,7 +74,7 @@ TEST_CASE("tillit-server serves the desk and device API") {
   std::string token = officer.at("token").as_string();
   REQUIRE(token.size() == 43);
   {
-    ServerProcess server(data);
+    ServerProcess server(kBin, data);
     int port = server.port();
 
     CHECK(Request(port, "GET", "/healthz", "").json().at("status").as_string() == "ok");

@@ -1,6 +1,6 @@
 // tillit-server: runs the issuer (`serve`) and the operator's commands (`admin`) on a data
 // directory. The interface is tested from outside (docs/operations.md); keep it exact:
-//   tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL]
+//   tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] [--demo-rp FILE]
 //   tillit-server admin --data DIR add-officer --name NAME --organisation ORG --role ROLE
 //   tillit-server admin --data DIR add-rp --name NAME
 //   tillit-server admin --data DIR audit-verify | backup FILE   (audit_commands.h)
@@ -21,11 +21,13 @@
 
 #include "cli_options.h"
 #include "tillit/ports.h"
+#include "tillit/server/api/demo_routes.h"
 #include "tillit/server/api/desk_routes.h"
 #include "tillit/server/api/device_routes.h"
 #include "tillit/server/api/history_routes.h"
 #include "tillit/server/api/http_server.h"
 #include "tillit/server/api/json.h"
+#include "tillit/server/api/rate_limit.h"
 #include "tillit/server/api/router.h"
 #include "tillit/server/api/web_routes.h"
 #include "tillit/server/api/rp_routes.h"
@@ -49,7 +51,7 @@ using namespace tillit;
 
 constexpr const char* kUsage =
     "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] "
-    "[--checkpoint-interval SECONDS]\n"
+    "[--checkpoint-interval SECONDS] [--demo-rp FILE]\n"
     "       tillit-server admin --data DIR audit-verify\n"
     "       tillit-server admin --data DIR backup FILE\n"
     "       tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
@@ -60,7 +62,7 @@ constexpr const char* kUsage =
     "... (offline desks: docs/offline-desk.md)\n";
 constexpr const char* kServeUsage =
     "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] "
-    "[--checkpoint-interval SECONDS]\n"
+    "[--checkpoint-interval SECONDS] [--demo-rp FILE]\n"
     "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
     "  --listen      address to listen on (default $TILLIT_LISTEN or 127.0.0.1:8080);\n"
     "                port 0 picks a free port. Prints 'listening on http://HOST:PORT'.\n"
@@ -68,6 +70,13 @@ constexpr const char* kServeUsage =
     "                also the \"iss\" of result JWSs (docs/protocol.md §6)\n"
     "  --checkpoint-interval  sign an audit checkpoint every SECONDS when the log has grown,\n"
     "                and at shutdown (default 300; 0: never) (docs/storage.md §7.1)\n"
+    "  --demo-rp     serve the sample e-service at /demo/ as the e-service in FILE (the\n"
+    "                JSON `admin add-rp` prints); without it the demo is off (docs/demo.md)\n"
+    "  --rate-limit-address RATE[:BURST]|off  requests per second from one address without\n"
+    "                a bearer credential (default 50:200)\n"
+    "  --rate-limit-credential RATE[:BURST]|off  requests per second with one API key or\n"
+    "                officer token (default 5000:10000); over either: 429 with Retry-After\n"
+    "                (docs/http.md §Abuse limits)\n"
     "  Stops cleanly on SIGINT or SIGTERM.\n";
 constexpr const char* kAdminUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
@@ -140,7 +149,9 @@ bool ParseListen(const std::string& text, std::string& host, uint16_t& port) {
 int Serve(const std::vector<std::string>& args) {
   Options options;
   if (auto error = ParseOptions(args, 2,
-                                {"--data", "--listen", "--public-url", "--checkpoint-interval"}, 0,
+                                {"--data", "--listen", "--public-url", "--checkpoint-interval",
+                                 "--demo-rp", "--rate-limit-address", "--rate-limit-credential"},
+                                0,
                                 options)) {
     return UsageError(*error, kServeUsage);
   }
@@ -163,6 +174,21 @@ int Serve(const std::vector<std::string>& args) {
       return UsageError("--checkpoint-interval must be whole seconds, 0 to 31536000", kServeUsage);
     }
     checkpoint_interval = *parsed;
+  }
+  server::api::RateLimitOptions limits;
+  for (auto [flag, limit] : {std::pair{"--rate-limit-address", &limits.per_address},
+                             std::pair{"--rate-limit-credential", &limits.per_credential}}) {
+    if (!options.values.count(flag)) continue;
+    auto parsed = server::api::ParseRateLimit(options.values[flag]);
+    if (!parsed.ok()) return UsageError(std::string(flag) + ": " + parsed.error().message, kServeUsage);
+    *limit = *parsed;
+  }
+  // Read before anything starts, so a bad file is a usage error and nothing runs.
+  server::api::DemoRp demo_rp;
+  if (options.values.count("--demo-rp")) {
+    auto read = server::api::ReadDemoRpFile(options.values["--demo-rp"]);
+    if (!read.ok()) return UsageError("--demo-rp: " + read.error().message, kServeUsage);
+    demo_rp = std::move(*read);
   }
 
   // Block the stop signals before any thread starts, so every thread inherits the mask
@@ -210,7 +236,9 @@ int Serve(const std::vector<std::string>& args) {
     }
     return router->Dispatch(request);
   };
-  auto started = server::api::HttpServer::Start(http, gate);
+  // Declared before the server, which holds its handler, so that it outlives it.
+  server::api::RateLimiter limiter(limits);
+  auto started = server::api::HttpServer::Start(http, limiter.Wrap(gate));
   if (!started.ok()) return RuntimeError(started.error());
   auto& server = *started;
   std::string host = server->host();
@@ -227,6 +255,12 @@ int Serve(const std::vector<std::string>& args) {
   server::api::AddHistoryRoutes(*router, history);
   server::api::AddStatusRoutes(*router, status);
   server::api::AddWebRoutes(*router);
+  // The demo calls /rp/v1/ through this same router (docs/demo.md §2).
+  server::api::AddDemoRoutes(
+      *router, *router,
+      {.rp = std::move(demo_rp),
+       .clock = &is.clock,
+       .secure_cookie = services.public_url.rfind("https://", 0) == 0});
   ready.store(true, std::memory_order_release);
 
   std::printf("listening on %s\n", url.c_str());

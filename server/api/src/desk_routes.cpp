@@ -4,10 +4,15 @@
 #include "tillit/rfc3339.h"
 
 #include <ctime>
+#include <memory>
+#include <optional>
 #include <utility>
 
+#include "desk_sessions.h"
+#include "log.h"
 #include "route_util.h"
 #include "tillit/identifier/identifier.h"
+#include "tillit/platform/qr_render.h"
 #include "tillit/server/api/json.h"
 
 namespace tillit::server::api {
@@ -28,14 +33,135 @@ constexpr size_t kMaxQuery = 200;
 
 using OfficerHandler = std::function<HttpResponse(HttpRequest&, const service::Officer&)>;
 
+// The desk web page's session cookie (docs/desk-api.md §Web sessions). Path=/desk keeps it
+// off every other route; SameSite=Strict keeps it off cross-site requests; HttpOnly keeps
+// it from page script. `Secure` is not added: the server speaks plain HTTP behind a
+// TLS-terminating proxy (docs/http.md) and cannot tell whether the browser used TLS. A
+// deployment must add it at the proxy (e.g. nginx `proxy_cookie_flags tillit_desk
+// secure`), or a future --public-url starting with https:// could switch it on here.
+constexpr std::string_view kSessionCookie = "tillit_desk";
+// The CSRF header a cookie-authenticated request must carry. A cross-site <form> or a
+// "simple" fetch cannot set a custom header, and a cross-origin fetch that sets one needs
+// a CORS preflight, which this server never grants.
+constexpr std::string_view kCsrfHeader = "x-tillit-desk";
+
+// Officer authentication for every desk route: the bearer token (tillit-desk) or the
+// session cookie (the web page). `sessions` is shared so a router that made its own keeps
+// it alive.
+struct DeskAuth {
+  service::AccountService* accounts = nullptr;
+  std::shared_ptr<DeskSessions> sessions;
+};
+
+// The value of the one `tillit_desk` cookie in the request. nullopt when there is none or
+// more than one (a second one could only have been planted, e.g. by a sibling domain:
+// refuse rather than guess which to trust).
+std::optional<std::string_view> SessionCookie(const HttpRequest& request) {
+  std::string_view header = request.Header("cookie");
+  std::optional<std::string_view> found;
+  while (!header.empty()) {
+    size_t end = header.find_first_of(";,");
+    std::string_view pair = header.substr(0, end);
+    header = end == std::string_view::npos ? std::string_view{} : header.substr(end + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    while (!pair.empty() && pair.back() == ' ') pair.remove_suffix(1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != kSessionCookie) continue;
+    if (found) return std::nullopt;
+    found = pair.substr(eq + 1);
+  }
+  return found;
+}
+
+std::string SessionCookieHeader(std::string_view id, int64_t max_age) {
+  return std::string(kSessionCookie) + "=" + std::string(id) +
+         "; HttpOnly; SameSite=Strict; Path=/desk; Max-Age=" + std::to_string(max_age);
+}
+
+void ClearSessionCookie(HttpResponse& response) {
+  response.headers.emplace_back("Set-Cookie", SessionCookieHeader("", 0));
+}
+
+HttpResponse CsrfFailure() {
+  return ErrorResponse(403, "csrfCheckFailed",
+                       "a request with the desk session cookie must carry X-Tillit-Desk: 1");
+}
+
+// The officer behind `request`. A bearer token wins when an Authorization header is
+// present (tillit-desk is unchanged); otherwise the session cookie with the CSRF header.
+// On a failure, the response to send instead.
+Result<service::Officer> AuthenticateRequest(const DeskAuth& auth, const HttpRequest& request,
+                                             HttpResponse& failure) {
+  std::optional<std::string_view> cookie = SessionCookie(request);
+  if (!request.Header("authorization").empty() || !cookie) {
+    auto officer = auth.accounts->AuthenticateOfficer(internal::BearerToken(request));
+    if (!officer.ok()) failure = internal::AuthFailure(officer.error());
+    return officer;
+  }
+  if (request.Header(kCsrfHeader) != "1") {
+    failure = CsrfFailure();
+    return MakeError("csrfCheckFailed", "missing CSRF header");
+  }
+  std::optional<crypto::SecretBytes> token = auth.sessions->Use(*cookie);
+  if (!token) {
+    failure = internal::AuthFailure(Error{"unauthorized", "the desk session has ended; sign in again"});
+    ClearSessionCookie(failure);
+    return MakeError("unauthorized", "no such session");
+  }
+  // Re-authenticated on every request: a revoked officer is out at once.
+  auto officer = auth.accounts->AuthenticateOfficer(
+      AsString(token->Expose(crypto::InsecureSecretAccess::Get())));
+  if (!officer.ok()) {
+    if (officer.error().code == "unauthorized") auth.sessions->End(*cookie);
+    failure = internal::AuthFailure(officer.error());
+    if (officer.error().code == "unauthorized") ClearSessionCookie(failure);
+  }
+  return officer;
+}
+
 // Wraps a handler with officer authentication: nothing else runs for a bad token.
-Handler Authenticated(const IssuerServices& services, OfficerHandler handler) {
-  service::AccountService* accounts = services.accounts;
-  return [accounts, handler = std::move(handler)](HttpRequest& request) {
-    auto officer = accounts->AuthenticateOfficer(internal::BearerToken(request));
-    if (!officer.ok()) return internal::AuthFailure(officer.error());
+Handler Authenticated(const DeskAuth& auth, OfficerHandler handler) {
+  return [auth, handler = std::move(handler)](HttpRequest& request) {
+    HttpResponse failure;
+    auto officer = AuthenticateRequest(auth, request, failure);
+    if (!officer.ok()) return failure;
     return handler(request, *officer);
   };
+}
+
+value OfficerJson(const service::Officer& officer) {
+  value v = value::object();
+  v["officerId"] = JsonString(officer.id);
+  v["name"] = JsonString(officer.name);
+  v["organisation"] = JsonString(officer.organisation);
+  v["role"] = JsonString(server::storage::OfficerRoleName(officer.role));
+  return v;
+}
+
+// The activation QR as an SVG document for the web page (shown through a data: URL, which
+// the page CSP allows for images). The QR text carries the activation code, so the SVG is
+// as secret as the code: it is only ever in this response body.
+std::optional<std::string> ActivationQrSvg(const std::string& qr_text) {
+  auto matrix = platform::EncodeQr(qr_text);
+  if (!matrix.ok()) {
+    // Only the reason: the text holds the code.
+    internal::LogError("activation QR not rendered: " + matrix.error().message);
+    return std::nullopt;
+  }
+  constexpr int kModulePx = 8;
+  return platform::RenderQrSvg(*matrix, kModulePx);
+}
+
+// The fields of an issue or replacement response that hand out an activation code.
+void AddActivation(value& v, const std::string& code, int64_t expires_at,
+                   const std::string& public_url) {
+  const std::string qr_text = "tillit-activate:v1:" + code + ":" + public_url;
+  v["activationCode"] = JsonString(code);
+  v["expiresAt"] = JsonString(FormatTime(expires_at));
+  v["activationQr"] = JsonString(qr_text);
+  // Omitted if the text does not fit a QR symbol (an absurd --public-url): the code itself
+  // is still in the answer, and the issue has already happened.
+  if (auto svg = ActivationQrSvg(qr_text)) v["activationQrSvg"] = JsonString(*svg);
 }
 
 value PossibleDuplicateJson(const service::PossibleDuplicate& d) {
@@ -68,6 +194,12 @@ value EnrolmentJson(const service::EnrolmentView& e, bool full) {
     v["createdBy"] = JsonString(e.created_by);
     if (e.approved_by) v["approvedBy"] = JsonString(*e.approved_by);
     if (e.identifier) v["identifier"] = JsonString(*e.identifier);
+    value person = value::object();
+    person["givenName"] = JsonString(e.given_name);
+    person["surname"] = JsonString(e.surname);
+    person["birthDate"] = JsonString(e.birth_date);
+    person["nationality"] = JsonString(e.nationality);
+    v["person"] = person;
   }
   return v;
 }
@@ -154,7 +286,7 @@ const std::string& Param(const HttpRequest& request, const char* name) {
   return request.path_params.at(name);
 }
 
-void AddLifecycleRoutes(Router& router, const IssuerServices& services);
+void AddLifecycleRoutes(Router& router, const IssuerServices& services, const DeskAuth& auth);
 
 }  // namespace
 
@@ -178,12 +310,12 @@ Result<std::string> ReadReason(const HttpRequest& request) {
 }
 
 // /persons/{identifier}/suspend|resume|replace|link (docs/desk-api.md §After issue).
-void AddLifecycleRoutes(Router& router, const IssuerServices& services) {
+void AddLifecycleRoutes(Router& router, const IssuerServices& services, const DeskAuth& auth) {
   service::LifecycleService* lifecycle = services.lifecycle;
   std::string public_url = services.public_url;
 
   router.Add("POST", "/desk/v1/persons/{identifier}/suspend",
-             Authenticated(services, [lifecycle](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [lifecycle](HttpRequest& req, const service::Officer& who) {
                auto run = [&]() -> Result<int64_t> {
                  TILLIT_TRY_ASSIGN(auto reason, ReadReason(req));
                  return lifecycle->Suspend(who, Param(req, "identifier"), reason);
@@ -197,7 +329,7 @@ void AddLifecycleRoutes(Router& router, const IssuerServices& services) {
              }));
 
   router.Add("POST", "/desk/v1/persons/{identifier}/resume",
-             Authenticated(services, [lifecycle](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [lifecycle](HttpRequest& req, const service::Officer& who) {
                auto run = [&]() -> Result<int64_t> {
                  TILLIT_TRY_ASSIGN(auto reason, ReadReason(req));
                  return lifecycle->Resume(who, Param(req, "identifier"), reason);
@@ -211,7 +343,7 @@ void AddLifecycleRoutes(Router& router, const IssuerServices& services) {
              }));
 
   router.Add("POST", "/desk/v1/persons/{identifier}/replace",
-             Authenticated(services, [lifecycle, public_url](HttpRequest& req,
+             Authenticated(auth, [lifecycle, public_url](HttpRequest& req,
                                                              const service::Officer& who) {
                auto run = [&]() -> Result<service::ReplacementResult> {
                  TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
@@ -247,15 +379,13 @@ void AddLifecycleRoutes(Router& router, const IssuerServices& services) {
                v["status"] = JsonString(result->status);
                v["assuranceLevel"] = value::number(result->assurance_level);
                if (!result->issued) return JsonResponse(202, v);
-               v["activationCode"] = JsonString(result->issued->activation_code);
-               v["expiresAt"] = JsonString(FormatTime(result->issued->expires_at));
-               v["activationQr"] = JsonString("tillit-activate:v1:" +
-                                              result->issued->activation_code + ":" + public_url);
+               AddActivation(v, result->issued->activation_code, result->issued->expires_at,
+                             public_url);
                return JsonResponse(201, v);
              }));
 
   router.Add("POST", "/desk/v1/persons/{identifier}/link",
-             Authenticated(services, [lifecycle](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [lifecycle](HttpRequest& req, const service::Officer& who) {
                auto run = [&]() -> Result<bool> {
                  TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
                  JsonObjectReader reader(body);
@@ -275,12 +405,119 @@ void AddLifecycleRoutes(Router& router, const IssuerServices& services) {
 
 }  // namespace
 
+namespace {
+
+// POST, GET and DELETE /desk/v1/session: the web page's sign-in (docs/desk-api.md §Web
+// sessions). The page sends the token once, here, and then holds only the cookie.
+void AddSessionRoutes(Router& router, const DeskAuth& auth) {
+  router.Add("POST", "/desk/v1/session", [auth](HttpRequest& req) {
+    // Only a bearer token signs in: a session cannot mint another session. No CSRF header
+    // is needed: another site cannot set the Authorization header, so it can neither sign
+    // an officer in nor sign the browser in as someone else (login CSRF).
+    auto officer = auth.accounts->AuthenticateOfficer(internal::BearerToken(req));
+    if (!officer.ok()) return internal::AuthFailure(officer.error());
+    Status body = ReadEmptyBody(req);
+    if (!body.ok()) return internal::AuthFailure(body.error());
+    // A fresh id at every sign-in (no session fixation); a session the browser still
+    // holds is ended rather than left to time out.
+    if (auto old = SessionCookie(req)) auth.sessions->End(*old);
+    auto id = auth.sessions->Create(officer->id, internal::BearerToken(req));
+    if (!id.ok()) return internal::AuthFailure(id.error());
+    HttpResponse response = JsonResponse(201, OfficerJson(*officer));
+    response.headers.emplace_back(
+        "Set-Cookie", SessionCookieHeader(*id, auth.sessions->limits().absolute_seconds));
+    return response;
+  });
+
+  router.Add("GET", "/desk/v1/session",
+             Authenticated(auth, [](HttpRequest&, const service::Officer& who) {
+               return JsonResponse(200, OfficerJson(who));
+             }));
+
+  router.Add("DELETE", "/desk/v1/session", [auth](HttpRequest& req) {
+    // Idempotent: signing out with an ended session (or none) still clears the cookie.
+    // The CSRF header is required with a cookie, as everywhere, so another site cannot
+    // sign an officer out.
+    if (auto cookie = SessionCookie(req)) {
+      if (req.Header(kCsrfHeader) != "1") return CsrfFailure();
+      auth.sessions->End(*cookie);
+    }
+    HttpResponse response;
+    response.status = 204;
+    ClearSessionCookie(response);
+    return response;
+  });
+}
+
+// The query of GET /desk/v1/enrolments: exactly `status=pendingApproval` for now (the
+// approvals queue). Anything else is refused rather than ignored, so a client never reads
+// a list it did not ask for.
+Status ReadPendingQuery(const HttpRequest& request) {
+  std::string_view query = request.query;
+  if (query.empty()) return MakeError("invalidParameters", "status: is required");
+  bool seen = false;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    std::string_view val = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (name != "status") return MakeError("invalidParameters", "query: unknown parameter");
+    if (seen) return MakeError("invalidParameters", "status: given twice");
+    seen = true;
+    if (val != "pendingApproval") {
+      return MakeError("invalidParameters", "status: must be pendingApproval");
+    }
+  }
+  return {};
+}
+
+value PendingJson(const service::PendingEnrolment& p) {
+  value v = value::object();
+  v["enrolmentId"] = JsonString(p.enrolment_id);
+  v["createdBy"] = JsonString(p.created_by);
+  v["createdAt"] = JsonString(FormatTime(p.created_at));
+  v["assuranceLevel"] = value::number(p.assurance_level);
+  v["givenName"] = JsonString(p.given_name);
+  v["surname"] = JsonString(p.surname);
+  v["birthDate"] = JsonString(p.birth_date);
+  if (p.existing_identifier) v["existingIdentifier"] = JsonString(*p.existing_identifier);
+  return v;
+}
+
+}  // namespace
+
 void AddDeskRoutes(Router& router, const IssuerServices& services) {
   service::EnrolmentService* enrolments = services.enrolments;
   std::string public_url = services.public_url;
 
+  DeskAuth auth{.accounts = services.accounts, .sessions = nullptr};
+  if (services.desk_sessions != nullptr) {
+    // Not owned: the caller keeps it alive (tests).
+    auth.sessions = std::shared_ptr<DeskSessions>(services.desk_sessions, [](DeskSessions*) {});
+  } else {
+    // Owned by the routes (every handler holds a reference), with the system clock.
+    static const SystemClock kClock;
+    auth.sessions = std::make_shared<DeskSessions>(kClock);
+  }
+  AddSessionRoutes(router, auth);
+
+  router.Add("GET", "/desk/v1/enrolments",
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer&) {
+               Status query = ReadPendingQuery(req);
+               if (!query.ok()) return internal::AuthFailure(query.error());
+               auto pending = enrolments->ListPendingApproval();
+               if (!pending.ok()) return internal::AuthFailure(pending.error());
+               value list = value::array(pending->size());
+               for (size_t i = 0; i < pending->size(); ++i) list[i] = PendingJson((*pending)[i]);
+               value v = value::object();
+               v["enrolments"] = list;
+               return JsonResponse(200, v);
+             }));
+
   router.Add("POST", "/desk/v1/enrolments",
-             Authenticated(services, [enrolments](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer& who) {
                auto request = ReadEnrolmentRequest(req);
                if (!request.ok()) return internal::AuthFailure(request.error());
                auto created = enrolments->Create(who, *request);
@@ -289,14 +526,14 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
              }));
 
   router.Add("GET", "/desk/v1/enrolments/{id}",
-             Authenticated(services, [enrolments](HttpRequest& req, const service::Officer&) {
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer&) {
                auto view = enrolments->Get(Param(req, "id"));
                if (!view.ok()) return internal::AuthFailure(view.error());
                return JsonResponse(200, EnrolmentJson(*view, true));
              }));
 
   router.Add("POST", "/desk/v1/enrolments/{id}/approve",
-             Authenticated(services, [enrolments](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer& who) {
                Status body = ReadEmptyBody(req);
                if (!body.ok()) return internal::AuthFailure(body.error());
                auto view = enrolments->Approve(who, Param(req, "id"));
@@ -305,7 +542,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
              }));
 
   router.Add("POST", "/desk/v1/enrolments/{id}/resolve",
-             Authenticated(services, [enrolments](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer& who) {
                auto run = [&]() -> Result<service::EnrolmentView> {
                  TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
                  JsonObjectReader reader(body);
@@ -331,7 +568,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
              }));
 
   router.Add("POST", "/desk/v1/enrolments/{id}/issue",
-             Authenticated(services, [enrolments, public_url](HttpRequest& req,
+             Authenticated(auth, [enrolments, public_url](HttpRequest& req,
                                                               const service::Officer& who) {
                Status body = ReadEmptyBody(req);
                if (!body.ok()) return internal::AuthFailure(body.error());
@@ -339,15 +576,12 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                if (!issued.ok()) return internal::AuthFailure(issued.error());
                value v = value::object();
                v["identifier"] = JsonString(issued->identifier);
-               v["activationCode"] = JsonString(issued->activation_code);
-               v["expiresAt"] = JsonString(FormatTime(issued->expires_at));
-               v["activationQr"] = JsonString("tillit-activate:v1:" + issued->activation_code +
-                                              ":" + public_url);
+               AddActivation(v, issued->activation_code, issued->expires_at, public_url);
                return JsonResponse(201, v);
              }));
 
   router.Add("POST", "/desk/v1/search",
-             Authenticated(services, [enrolments](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer& who) {
                auto run = [&]() -> Result<std::vector<service::PersonSummary>> {
                  TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
                  JsonObjectReader reader(body);
@@ -375,7 +609,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
              }));
 
   router.Add("GET", "/desk/v1/persons/{identifier}",
-             Authenticated(services, [enrolments](HttpRequest& req, const service::Officer&) {
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer&) {
                auto person = enrolments->GetPerson(Param(req, "identifier"));
                if (!person.ok()) return internal::AuthFailure(person.error());
                const auto& p = *person;
@@ -401,11 +635,23 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                  creds[i] = c;
                }
                v["credentials"] = creds;
+               value history = value::array(p.history.size());
+               for (size_t i = 0; i < p.history.size(); ++i) {
+                 const auto& h = p.history[i];
+                 value e = value::object();
+                 e["at"] = JsonString(FormatTime(h.at));
+                 e["event"] = JsonString(h.event);
+                 if (!h.actor.empty()) e["actor"] = JsonString(h.actor);
+                 if (!h.reference.empty()) e["reference"] = JsonString(h.reference);
+                 if (!h.detail.empty()) e["detail"] = JsonString(h.detail);
+                 history[i] = e;
+               }
+               v["history"] = history;
                return JsonResponse(200, v);
              }));
 
   router.Add("POST", "/desk/v1/persons/{identifier}/revoke",
-             Authenticated(services, [enrolments](HttpRequest& req, const service::Officer& who) {
+             Authenticated(auth, [enrolments](HttpRequest& req, const service::Officer& who) {
                auto run = [&]() -> Result<int64_t> {
                  TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
                  JsonObjectReader reader(body);
@@ -422,7 +668,7 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
                return JsonResponse(200, v);
              }));
 
-  if (services.lifecycle != nullptr) AddLifecycleRoutes(router, services);
+  if (services.lifecycle != nullptr) AddLifecycleRoutes(router, services, auth);
 }
 
 }  // namespace tillit::server::api

@@ -109,7 +109,7 @@ struct HttpServer::Impl {
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
   // Called by ~Session.
-  void Release(uint64_t session_id);
+  void Release(uint64_t session_id, const std::string& remote_address);
 
   const HttpServerOptions options;
   const Handler handler;
@@ -123,6 +123,8 @@ struct HttpServer::Impl {
   size_t active = 0;
   uint64_t next_session_id = 0;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
+  // Open connections per peer address, so that one address cannot take every slot.
+  std::unordered_map<std::string, size_t> per_address;
   bool stopped = false;
 
   // Declared after the state above: sessions still owned by pending handlers are destroyed
@@ -138,14 +140,11 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(HttpServer::Impl& server, uint64_t id, tcp::socket socket)
-      : server_(server), id_(id), stream_(std::move(socket)) {
-    beast::error_code ec;
-    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_address_ = AddressString(peer.address());
-  }
+  Session(HttpServer::Impl& server, uint64_t id, tcp::socket socket, std::string remote_address)
+      : server_(server), id_(id), stream_(std::move(socket)),
+        remote_address_(std::move(remote_address)) {}
 
-  ~Session() { server_.Release(id_); }
+  ~Session() { server_.Release(id_, remote_address_); }
 
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -408,26 +407,36 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  beast::error_code peer_ec;
+  tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+  // A peer that is already gone has no address; it shares one count ("") and closes soon.
+  std::string address = peer_ec ? std::string() : AddressString(peer.address());
   std::shared_ptr<Session> session;
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (stopping.load()) return;  // `socket` closes as it goes out of scope
-    if (active < options.max_connections) {
+    size_t& from_address = per_address[address];
+    if (active < options.max_connections && from_address < options.max_connections_per_address) {
       ++active;
+      ++from_address;
       const uint64_t id = next_session_id++;
-      session = std::make_shared<Session>(*this, id, std::move(socket));
+      session = std::make_shared<Session>(*this, id, std::move(socket), address);
       sessions.emplace(id, session);
+    } else if (from_address == 0) {
+      per_address.erase(address);
     }
   }
-  // Over the cap the socket is simply closed (no 503): refusing must cost less than
+  // Over a cap the socket is simply closed (no 503): refusing must cost less than
   // serving, and writing a response would need a session anyway.
   if (session) session->Start();
   DoAccept();
 }
 
-void HttpServer::Impl::Release(uint64_t session_id) {
+void HttpServer::Impl::Release(uint64_t session_id, const std::string& remote_address) {
   std::lock_guard<std::mutex> lock(mutex);
   sessions.erase(session_id);
+  auto it = per_address.find(remote_address);
+  if (it != per_address.end() && --it->second == 0) per_address.erase(it);
   if (--active == 0) drained.notify_all();
 }
 
@@ -441,6 +450,7 @@ std::string HttpServer::host() const { return impl_->host; }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, Handler handler) {
   if (options.max_body_bytes == 0 || options.max_header_bytes == 0 || options.max_connections == 0 ||
+      options.max_connections_per_address == 0 ||
       options.header_timeout.count() <= 0 || options.request_timeout.count() <= 0 ||
       options.idle_timeout.count() <= 0 || options.stop_grace.count() < 0 || !handler) {
     return MakeError("invalidParameters", "HttpServerOptions: limits and timeouts must be positive");

@@ -105,6 +105,69 @@ std::string PersonStatus(const st::PersonRow& person,
   return all_revoked ? "pending" : "suspended";
 }
 
+constexpr size_t kMaxHistoryVisits = 200;
+
+// The person's desk history from the records that carry times (see PersonHistoryEvent).
+std::vector<PersonHistoryEvent> BuildHistory(const st::PersonRow& person,
+                                             const std::vector<st::EnrolmentRow>& visits,
+                                             const std::vector<st::CredentialRow>& credentials) {
+  std::vector<PersonHistoryEvent> out;
+  for (const auto& v : visits) {
+    // A replacement names the person in existing_identifier and never creates it; an
+    // enrolment resolved as a duplicate of the person is also listed (as created only).
+    const bool replacement = v.existing_identifier == person.identifier && v.status != "duplicate";
+    out.push_back({.at = v.created_at,
+                   .event = replacement ? "deviceReplacementRequested" : "enrolmentCreated",
+                   .actor = v.created_by,
+                   .reference = v.id,
+                   .detail = v.status});
+    if (v.approved_at) {
+      out.push_back({.at = *v.approved_at,
+                     .event = "enrolmentApproved",
+                     .actor = v.approved_by.value_or(""),
+                     .reference = v.id,
+                     .detail = ""});
+    }
+    if (replacement && v.status == "issued") {
+      out.push_back({.at = v.updated_at,
+                     .event = "deviceReplaced",
+                     .actor = "",
+                     .reference = v.id,
+                     .detail = ""});
+    }
+  }
+  out.push_back({.at = person.created_at,
+                 .event = "identifierIssued",
+                 .actor = person.created_by,
+                 .reference = person.enrolment_id,
+                 .detail = ""});
+  for (const auto& c : credentials) {
+    out.push_back({.at = c.created_at,
+                   .event = "credentialActivated",
+                   .actor = "",
+                   .reference = c.serial,
+                   .detail = ""});
+    if (c.status != st::CredentialStatus::kGood && c.status_changed_at) {
+      out.push_back({.at = *c.status_changed_at,
+                     .event = c.status == st::CredentialStatus::kSuspended ? "credentialSuspended"
+                                                                         : "credentialRevoked",
+                     .actor = "",
+                     .reference = c.serial,
+                     .detail = c.status_reason.value_or("")});
+    }
+  }
+  if (person.revoked_at) {
+    out.push_back({.at = *person.revoked_at,
+                   .event = "personRevoked",
+                   .actor = "",
+                   .reference = "",
+                   .detail = ""});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.at < b.at; });
+  return out;
+}
+
 }  // namespace
 
 enrolment::Date CivilDateAt(int64_t now) {
@@ -139,6 +202,11 @@ Result<EnrolmentView> BuildView(st::Store& store, ReadTransaction& tx, std::stri
                      .created_by = row.created_by,
                      .approved_by = row.approved_by,
                      .identifier = row.identifier};
+  TILLIT_TRY_ASSIGN(auto request, internal::DecodeRequest(row.request_json));
+  view.given_name = request.given_name;
+  view.surname = request.surname;
+  view.birth_date = request.birth_date;
+  view.nationality = request.nationality;
   for (const auto& m : matches) {
     if (m.kind != st::MatchKind::kPossible) continue;
     TILLIT_TRY_ASSIGN(auto person, store.persons().Get(tx, m.identifier));
@@ -281,6 +349,28 @@ Result<EnrolmentView> EnrolmentService::Create(const Officer& officer,
 
 Result<EnrolmentView> EnrolmentService::Get(std::string_view enrolment_id) {
   return store_.Read([&](ReadTransaction& tx) { return BuildView(store_, tx, enrolment_id); });
+}
+
+Result<std::vector<PendingEnrolment>> EnrolmentService::ListPendingApproval() {
+  return store_.Read([&](ReadTransaction& tx) -> Result<std::vector<PendingEnrolment>> {
+    const std::string status(enrolment::StateName(enrolment::EnrolmentState::kNeedsApproval));
+    TILLIT_TRY_ASSIGN(auto rows,
+                      store_.enrolments().ListRecentByStatus(tx, status, kMaxPendingApprovals));
+    std::vector<PendingEnrolment> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      TILLIT_TRY_ASSIGN(auto request, internal::DecodeRequest(row.request_json));
+      out.push_back({.enrolment_id = row.id,
+                     .created_by = row.created_by,
+                     .created_at = row.created_at,
+                     .assurance_level = row.assurance_level,
+                     .given_name = request.given_name,
+                     .surname = request.surname,
+                     .birth_date = request.birth_date,
+                     .existing_identifier = row.existing_identifier});
+    }
+    return out;
+  });
 }
 
 Result<EnrolmentView> EnrolmentService::Approve(const Officer& officer,
@@ -503,13 +593,17 @@ Result<PersonView> EnrolmentService::GetPerson(std::string_view identifier) {
                     .case_number = p.case_number,
                     .personnummer = p.personnummer,
                     .assurance_level = p.assurance_level,
-                    .credentials = {}};
+                    .credentials = {},
+                    .history = {}};
     for (const auto& c : creds) {
       view.credentials.push_back({.serial = c.serial,
                                   .status = std::string(st::CredentialStatusName(c.status)),
                                   .not_after = c.not_after,
                                   .created_at = c.created_at});
     }
+    TILLIT_TRY_ASSIGN(auto visits,
+                      store_.enrolments().ListForPerson(tx, p.identifier, kMaxHistoryVisits));
+    view.history = BuildHistory(p, visits, creds);
     return view;
   });
 }

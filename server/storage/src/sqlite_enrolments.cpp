@@ -141,6 +141,30 @@ Result<std::vector<EnrolmentRow>> SqliteEnrolmentRepository::ListByStatus(ReadTr
   return FetchAll<EnrolmentRow>(select, ReadEnrolment);
 }
 
+Result<std::vector<EnrolmentRow>> SqliteEnrolmentRepository::ListRecentByStatus(
+    ReadTransaction& tx, std::string_view status, size_t limit) {
+  // Served by the enrolments_status (status, created_at) index, read backwards.
+  TILLIT_TRY_ASSIGN(auto select, ConnectionOf(tx).Prepare("SELECT " TILLIT_ENROLMENT_COLUMNS
+                                                          " FROM enrolments WHERE status = ?1"
+                                                          " ORDER BY created_at DESC, id DESC"
+                                                          " LIMIT ?2"));
+  select.BindText(1, status);
+  select.BindInt64(2, ClampLimit(limit, kMaxListRows));
+  return FetchAll<EnrolmentRow>(select, ReadEnrolment);
+}
+
+Result<std::vector<EnrolmentRow>> SqliteEnrolmentRepository::ListForPerson(
+    ReadTransaction& tx, std::string_view identifier, size_t limit) {
+  TILLIT_TRY_ASSIGN(auto select,
+                    ConnectionOf(tx).Prepare("SELECT " TILLIT_ENROLMENT_COLUMNS
+                                             " FROM enrolments"
+                                             " WHERE identifier = ?1 OR existing_identifier = ?1"
+                                             " ORDER BY created_at, id LIMIT ?2"));
+  select.BindText(1, identifier);
+  select.BindInt64(2, ClampLimit(limit, kMaxListRows));
+  return FetchAll<EnrolmentRow>(select, ReadEnrolment);
+}
+
 Status SqliteEnrolmentRepository::UpdateStatus(Transaction& tx, std::string_view id,
                                                const EnrolmentTransition& transition) {
   Connection& db = ConnectionOf(tx);

@@ -53,6 +53,10 @@ class SqliteEnrolmentRepository final : public EnrolmentRepository {
   Result<EnrolmentRow> Get(ReadTransaction& tx, std::string_view id) override;
   Result<std::vector<EnrolmentRow>> ListByStatus(ReadTransaction& tx, std::string_view status,
                                                  size_t limit) override;
+  Result<std::vector<EnrolmentRow>> ListRecentByStatus(ReadTransaction& tx, std::string_view status,
+                                                       size_t limit) override;
+  Result<std::vector<EnrolmentRow>> ListForPerson(ReadTransaction& tx, std::string_view identifier,
+                                                  size_t limit) override;
   Status UpdateStatus(Transaction& tx, std::string_view id,
                       const EnrolmentTransition& transition) override;
   Status Approve(Transaction& tx, std::string_view id, std::string_view from, std::string_view to,

@@ -69,6 +69,12 @@ struct EnrolmentView {
   std::string created_by;
   std::optional<std::string> approved_by;
   std::optional<std::string> identifier;  // once issued
+  // The person as recorded (canonical form), so a second officer can compare it with the
+  // possible duplicates and see whom they approve.
+  std::string given_name{};
+  std::string surname{};
+  std::string birth_date{};
+  std::string nationality{};
 };
 
 struct IssuedIdentifier {
@@ -93,6 +99,20 @@ struct CredentialSummary {
   int64_t created_at = 0;
 };
 
+// One step in a person's desk history, from the enrolment, person and credential records
+// (not the audit log, which has no index by subject): `event` is one of
+// enrolmentCreated, enrolmentApproved, identifierIssued, deviceReplacementRequested,
+// deviceReplaced, credentialActivated, credentialSuspended, credentialRevoked,
+// personRevoked. Suspensions that were later resumed leave no trace here (the credential
+// keeps only its latest status); the audit log has every step.
+struct PersonHistoryEvent {
+  int64_t at = 0;          // unix seconds
+  std::string event;
+  std::string actor;       // officer id, or "" when the record does not say
+  std::string reference;   // enrolment id or credential serial, or ""
+  std::string detail;      // e.g. the status reason of a credential, or ""
+};
+
 struct PersonView {
   PersonSummary summary;
   std::optional<std::string> original_name;
@@ -101,7 +121,24 @@ struct PersonView {
   std::optional<std::string> personnummer;  // 12 digits, once linked
   int assurance_level = 1;
   std::vector<CredentialSummary> credentials;
+  std::vector<PersonHistoryEvent> history;  // oldest first
 };
+
+// An enrolment waiting for a second officer (the desk page's approvals queue).
+struct PendingEnrolment {
+  std::string enrolment_id;
+  std::string created_by;  // officer id
+  int64_t created_at = 0;  // unix seconds
+  int assurance_level = 1;
+  std::string given_name;
+  std::string surname;
+  std::string birth_date;
+  // Set for a device replacement of this person (docs/desk-api.md §After issue).
+  std::optional<std::string> existing_identifier;
+};
+
+// At most this many pending enrolments are listed.
+inline constexpr size_t kMaxPendingApprovals = 100;
 
 // How long an activation code lives (docs/desk-api.md §Activation code).
 inline constexpr int64_t kActivationCodeLifetimeSeconds = 15 * 60;
@@ -119,6 +156,11 @@ class EnrolmentService {
 
   // Errors: "notFound".
   Result<EnrolmentView> Get(std::string_view enrolment_id);
+
+  // Enrolments in status needs-approval (new persons and device replacements), newest
+  // first, at most kMaxPendingApprovals. Read only, so not audited (the approval is).
+  // Errors: storage errors.
+  Result<std::vector<PendingEnrolment>> ListPendingApproval();
 
   // A second officer approves. Errors: "notFound", "sameOfficer", "unresolvedMatches",
   // "invalidTransition".

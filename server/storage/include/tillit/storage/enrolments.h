@@ -96,6 +96,20 @@ class EnrolmentRepository {
   virtual Result<std::vector<EnrolmentRow>> ListByStatus(ReadTransaction& tx,
                                                          std::string_view status, size_t limit) = 0;
 
+  // Enrolments in `status`, newest first (created_at, then id, descending), at most
+  // `limit` (the desk page's approvals queue shows the latest arrivals on top).
+  virtual Result<std::vector<EnrolmentRow>> ListRecentByStatus(ReadTransaction& tx,
+                                                               std::string_view status,
+                                                               size_t limit) = 0;
+
+  // The enrolments that made or concern person `identifier` (issued as it, a duplicate of
+  // it, a device replacement for it), oldest first, at most `limit`: the person's desk
+  // history. A scan of the enrolments table (no index on these columns); the desk asks
+  // for one person at a time.
+  virtual Result<std::vector<EnrolmentRow>> ListForPerson(ReadTransaction& tx,
+                                                          std::string_view identifier,
+                                                          size_t limit) = 0;
+
   // Applies a workflow event if the status is still transition.from.
   // Errors: "notFound"; "conflict" (the status is no longer `from`: another request
   // moved the enrolment first; re-read and decide again).

@@ -1,6 +1,8 @@
 // The desk API (/desk/v1/*, docs/desk-api.md §Desk): HTTP and JSON mapped to
-// tillit::service::EnrolmentService. Every route authenticates the officer's bearer token
-// first (401 unauthorized when missing, wrong or revoked), then reads the body strictly
+// tillit::service::EnrolmentService. Every route authenticates the officer first, by the
+// bearer token or by the desk web page's session cookie plus `X-Tillit-Desk: 1`
+// (docs/desk-api.md §Web sessions; 401 unauthorized when missing, wrong or revoked, 403
+// csrfCheckFailed for a cookie without the header), then reads the body strictly
 // (JsonObjectReader with RejectUnknownFields), then calls one service method.
 //
 // Thread safety: the handlers are thread-safe; the services must outlive the router.
@@ -18,6 +20,8 @@
 
 namespace tillit::server::api {
 
+class DeskSessions;  // server/api/src/desk_sessions.h
+
 // What the desk, device and e-service routes call. Not owned.
 struct IssuerServices {
   service::AccountService* accounts = nullptr;
@@ -33,6 +37,10 @@ struct IssuerServices {
   // Login and signing orders (docs/protocol.md): the /rp/v1/ and /device/v1/orders/ routes
   // are added only when set.
   service::OrderService* orders = nullptr;
+  // The desk web page's cookie sessions (/desk/v1/session). When null, AddDeskRoutes makes
+  // its own (system clock, default limits), kept alive by the routes; tests pass one with a
+  // FixedClock.
+  DeskSessions* desk_sessions = nullptr;
 };
 
 // Adds every /desk/v1/ route to `router`.

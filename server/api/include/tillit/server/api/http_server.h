@@ -38,6 +38,10 @@ struct HttpServerOptions {
   // Open connections (idle ones included). A connection accepted above this is closed at
   // once without a response: shedding load must cost less than serving it.
   size_t max_connections = 1024;
+  // Open connections from one peer address, over which a new one is closed the same way:
+  // one address opening idle or half-sent connections cannot starve everyone else. An
+  // e-service's servers behind one address keep fewer keep-alive connections than this.
+  size_t max_connections_per_address = 256;
   unsigned threads = 0;  // 0 = std::thread::hardware_concurrency() (at least 1)
   // Stop() waits at most this long for in-flight requests before cutting connections.
   std::chrono::milliseconds stop_grace{5000};
