@@ -124,6 +124,12 @@ function render(view) {
     $('cancel').textContent = view.status === 'failed' ? 'Tillbaka' : 'Avbryt';
   } else {
     setQr(null);
+    // No order on screen: forget the last one's state, so nothing (a script or a test
+    // waiting for a hint) can mistake it for the next order's.
+    const status = $('status');
+    status.textContent = '';
+    status.dataset.hintCode = '';
+    status.dataset.state = '';
   }
   clearTimeout(pollTimer);
   pollTimer = view.status === 'pending' ? setTimeout(poll, POLL_MS) : null;
