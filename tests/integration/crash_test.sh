@@ -62,10 +62,15 @@ login() {
   echo "login" > "$inflight"
   out=$(curl -sf -X POST "$url/rp/v1/auth" -H "Authorization: Bearer $key" \
     -H 'Content-Type: application/json' -d '{"endUserIp":"192.0.2.7"}') || return 1
+  local started_ms; started_ms=$(date +%s%3N)
   order=$(jq -r .orderRef <<<"$out"); tok=$(jq -r .qrStartToken <<<"$out"); secret=$(jq -r .qrStartSecret <<<"$out")
   echo "$secret" >> "$work/secrets"
-  qr=$("$bin/tillit-qr" login --start-token "$tok" --secret "$secret" --seconds 0) || return 1
-  "$bin/tillit-device" --home "$home" scan --qr "$qr" --pin 482915 --approve >/dev/null || return 1
+  # The code for the current second, as an e-service animates it (a slow machine must not
+  # turn a login into a stale QR).
+  qr=$("$bin/tillit-qr" login --start-token "$tok" --secret "$secret" \
+    --seconds $(( ($(date +%s%3N) - started_ms) / 1000 ))) || return 1
+  out=$("$bin/tillit-device" --home "$home" scan --qr "$qr" --pin 482915 --approve) \
+    || { echo "login scan: $out" >&2; return 1; }
   out=$(curl -sf -X POST "$url/rp/v1/collect" -H "Authorization: Bearer $key" \
     -H 'Content-Type: application/json' -d "{\"orderRef\":\"$order\"}") || return 1
   [[ $(jq -r .status <<<"$out") == complete ]] || { echo "collect: $out" >&2; return 1; }

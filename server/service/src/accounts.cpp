@@ -17,6 +17,9 @@ constexpr size_t kMaxNameBytes = 200;
 // A base64url token of 32 bytes is 43 characters; anything much longer is not ours, and
 // hashing it would only cost time.
 constexpr size_t kMaxTokenChars = 128;
+// The cache holds one entry per valid key seen; more than this means something odd (keys
+// are few), and the cache simply starts over rather than grow.
+constexpr size_t kMaxCachedRelyingParties = 10000;
 
 Status CheckText(std::string_view field, std::string_view value) {
   if (value.empty() || value.size() > kMaxNameBytes) {
@@ -135,12 +138,51 @@ Result<RelyingParty> AccountService::AuthenticateRelyingParty(std::string_view a
     return MakeError("unauthorized", "missing or malformed API key");
   }
   Bytes hash = keys_.HashSecret(SecretKind::kRelyingPartyKey, api_key);
+  // The cache key is the HMAC, as the database's is: an exact-match hash lookup on a value
+  // the caller cannot choose, so its timing reveals nothing useful about stored keys.
+  std::string cache_key(AsString(hash));
+  const int64_t now_ms = clock_.NowUnixMillis();
+  uint64_t generation;
+  {
+    std::lock_guard lock(rp_cache_mutex_);
+    generation = rp_cache_generation_;
+    auto it = rp_cache_.find(cache_key);
+    if (it != rp_cache_.end()) {
+      if (now_ms < it->second.expires_ms &&
+          now_ms >= it->second.expires_ms - kRelyingPartyCacheMillis) {
+        return it->second.rp;
+      }
+      rp_cache_.erase(it);  // stale (or the clock went back): ask the store again
+    }
+  }
   // As for officers: looked up by its HMAC, and FindByKeyHash skips revoked parties.
   TILLIT_TRY_ASSIGN(auto found, store_.Read([&](server::storage::ReadTransaction& tx) {
     return store_.relying_parties().FindByKeyHash(tx, hash);
   }));
   if (!found) return MakeError("unauthorized", "unknown or revoked API key");
-  return RelyingParty{.id = found->id, .name = found->name};
+  RelyingParty rp{.id = found->id, .name = found->name};
+  std::lock_guard lock(rp_cache_mutex_);
+  if (generation != rp_cache_generation_) return rp;  // a revocation came between: no caching
+  if (rp_cache_.size() >= kMaxCachedRelyingParties) rp_cache_.clear();
+  rp_cache_[std::move(cache_key)] = {.rp = rp, .expires_ms = now_ms + kRelyingPartyCacheMillis};
+  return rp;
+}
+
+Status AccountService::RevokeRelyingParty(std::string_view rp_id) {
+  const int64_t now = clock_.NowUnixSeconds();
+  TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+    TILLIT_TRY(store_.relying_parties().Revoke(tx, rp_id, now));
+    auto appended = store_.audit().Append(
+        tx, {.at = now, .actor = "admin", .action = "relyingPartyRevoked",
+             .subject = std::string(rp_id), .detail_json = "{}"});
+    if (!appended.ok()) return std::move(appended).error();
+    return {};
+  }));
+  // After the commit, so that no lookup can re-cache the row as it was before.
+  std::lock_guard lock(rp_cache_mutex_);
+  ++rp_cache_generation_;
+  std::erase_if(rp_cache_, [&](const auto& entry) { return entry.second.rp.id == rp_id; });
+  return {};
 }
 
 }  // namespace tillit::service

@@ -23,6 +23,14 @@ std::string Serialize(const value& v) { return utility::conversions::to_utf8stri
 
 }  // namespace
 
+Result<CertificateNames> NamesOfCertificate(ByteView certificate_der) {
+  auto certificate = credential::ParseCertificate(certificate_der);
+  if (!certificate.ok() || !certificate->given_name || !certificate->surname) {
+    return MakeError("internalError", "completing an order: stored certificate does not parse");
+  }
+  return CertificateNames{*certificate->given_name, *certificate->surname};
+}
+
 Result<std::string> BuildCompletionData(const CompletionInput& input,
                                         const crypto::SigningKey& result_key) {
   TILLIT_CHECK(input.credential != nullptr && input.person != nullptr);
@@ -34,17 +42,18 @@ Result<std::string> BuildCompletionData(const CompletionInput& input,
   if (!identifier.ok()) {
     return MakeError("internalError", "completing an order: stored identifier does not parse");
   }
-  auto certificate = credential::ParseCertificate(credential.certificate_der);
-  if (!certificate.ok() || !certificate->given_name || !certificate->surname) {
-    return MakeError("internalError", "completing an order: stored certificate does not parse");
+  CertificateNames parsed;
+  if (input.names == nullptr) {
+    TILLIT_TRY_ASSIGN(parsed, NamesOfCertificate(credential.certificate_der));
   }
+  const CertificateNames& names = input.names != nullptr ? *input.names : parsed;
   const std::string canonical = identifier->ToString();
 
   value user = value::object(/*keep_order=*/true);
   user[Key("identifier")] = Str(canonical);
-  user[Key("givenName")] = Str(*certificate->given_name);
-  user[Key("surname")] = Str(*certificate->surname);
-  user[Key("name")] = Str(*certificate->given_name + " " + *certificate->surname);
+  user[Key("givenName")] = Str(names.given_name);
+  user[Key("surname")] = Str(names.surname);
+  user[Key("name")] = Str(names.given_name + " " + names.surname);
   user[Key("assuranceLevel")] = value::number(credential.assurance_level);
   if (person.personnummer) user[Key("personalNumber")] = Str(*person.personnummer);
 

@@ -17,6 +17,15 @@
 
 namespace tillit::service::internal {
 
+// The holder's names as their certificate states them (what completionData reports and
+// tillit-verify compares). Errors: "internalError" (the stored certificate does not parse
+// or has no names).
+struct CertificateNames {
+  std::string given_name;
+  std::string surname;
+};
+Result<CertificateNames> NamesOfCertificate(ByteView certificate_der);
+
 struct CompletionInput {
   std::string issuer_url;
   std::string order_ref;
@@ -30,6 +39,9 @@ struct CompletionInput {
   int64_t completed_at = 0;  // Unix seconds
   const std::optional<Bytes>* user_visible_data = nullptr;
   const std::optional<Bytes>* user_non_visible_data = nullptr;
+  // NamesOfCertificate(credential->certificate_der), if the caller has it already (parsing
+  // an X.509 certificate is a sizeable share of a completion); null: parsed here.
+  const CertificateNames* names = nullptr;
 };
 
 // completionData as serialized JSON, members in the order of docs/protocol.md §4.2, with

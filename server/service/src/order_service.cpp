@@ -3,20 +3,35 @@
 //
 // Every order lives in one map behind one mutex, with indexes by qrStartToken,
 // autoStartToken and (while pending) the required identifier, and a count of pending
-// orders per relying party. The mutex is held only for map work and comparisons: storage
-// reads, signature verification, JSON and JWS building and the durable write all run
-// outside it. Respond decides its winner under the mutex by moving the order to the
-// internal phase kCompleting; every other call then sees "orderNotActive" (devices) or
-// "pending" (collect) until the write has succeeded (complete) or failed (back to the
-// phase it came from).
+// orders per relying party. The mutex is held only for map work and comparisons: random
+// tokens, storage reads, signature verification, JSON and JWS building and the durable
+// write all run outside it, so a critical section is a few hash lookups (docs/
+// performance.md has the profile: the lock is not where the time goes). Respond decides
+// its winner under the mutex by moving the order to the internal phase kCompleting; every
+// other call then sees "orderNotActive" (devices) or "pending" (collect) until the write
+// has succeeded (complete) or failed (back to the phase it came from).
+//
+// Timers: a min-heap of deadlines (the earliest moment each order may need expiring or
+// forgetting) replaces a walk over every order; Start pops only what is due. Completed
+// results are written through a CompletionWriter (group commit). A completed order keeps
+// its completionData in memory only while it is among the OrderLimits::hot_results most
+// recent ones (collect usually comes within a second or two); after that collect reads it
+// back from order_results, where it is anyway. That bounds memory at any completion rate:
+// orders are retained 3 minutes after they finish, which at thousands of logins a second
+// would otherwise hold gigabytes of results. Validated holder keys and the names from
+// holder certificates are kept per credential serial (see HolderKey, HolderNames).
 #include "tillit/service/order_service.h"
 
 #include <algorithm>
+#include <deque>
+#include <functional>
 #include <mutex>
+#include <queue>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "completion_writer.h"
 #include "order_completion.h"
 #include "order_request.h"
 #include "stored_request.h"
@@ -36,8 +51,14 @@ using server::storage::PersonRow;
 using server::storage::ReadTransaction;
 using server::storage::Transaction;
 
-// How often Start sweeps expired and forgotten orders out of memory.
-constexpr int64_t kSweepIntervalMs = 1000;
+// At most this many deadlines are handled per Start, so that a burst of expiries (say after
+// the clock jumped) is spread over several calls instead of stalling one.
+constexpr size_t kSweepBudget = 1024;
+// An order whose deadline passed while it was being completed is looked at again this
+// much later.
+constexpr int64_t kRecheckMs = 1000;
+// Validated device keys kept (about 100 bytes each); when full the cache starts over.
+constexpr size_t kHolderKeyCache = 100'000;
 // A credential serial is 32 lower-case hex characters; anything else is not looked up.
 constexpr size_t kSerialChars = 32;
 
@@ -71,7 +92,7 @@ struct Order {
   Phase resume_phase = Phase::kStarted;  // kCompleting: where a failed write returns to
   std::string hint;                      // kFailed
   int64_t finished_ms = 0;               // kFailed, kComplete
-  std::string completion_json;           // kComplete
+  std::string completion_json;           // kComplete; emptied when it leaves the hot results
 
   // Set at scan.
   std::string credential_serial;
@@ -161,7 +182,67 @@ struct OrderService::State {
   std::unordered_map<std::string, std::string> by_auto_start_token;    // -> orderRef
   std::unordered_map<std::string, std::string> pending_by_identifier;  // required identifier
   std::unordered_map<std::string, size_t> pending_per_rp;
-  int64_t last_sweep_ms = 0;
+  // When each order may next need expiring or forgetting (never later than it really
+  // does: deadlines only move later as an order progresses).
+  struct Deadline {
+    int64_t due_ms;
+    std::shared_ptr<Order> order;
+    bool operator>(const Deadline& other) const { return due_ms > other.due_ms; }
+  };
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+  // The most recently completed orders, oldest first: only these hold completion_json.
+  std::deque<std::weak_ptr<Order>> hot_results;
+
+  internal::CompletionWriter writer{store};  // thread-safe on its own; not guarded by `mutex`
+
+  // Validated holder keys by credential serial (guarded by `key_mutex`, not `mutex`).
+  // VerifyingKey::Create checks that the point is in the prime-order subgroup, a scalar
+  // multiplication that costs as much as the signature check itself; a device's key never
+  // changes, so it is validated once per process rather than once per login. An entry is
+  // used only if its bytes are the ones bound to the order (read from the credential row).
+  std::mutex key_mutex;
+  std::unordered_map<std::string, crypto::VerifyingKey> holder_keys;
+
+  // The holder's names from their certificate, by credential serial (guarded by
+  // `key_mutex`), for the same reason: parsing the X.509 certificate at every completion
+  // was about 15 % of the issuer's time. Used only if the certificate bytes are the ones
+  // just read from the credential row.
+  struct KnownCertificate {
+    Bytes der;
+    internal::CertificateNames names;
+  };
+  std::unordered_map<std::string, KnownCertificate> holder_names;
+
+  Result<internal::CertificateNames> HolderNames(const CredentialRow& credential) {
+    {
+      std::lock_guard lock(key_mutex);
+      auto it = holder_names.find(credential.serial);
+      if (it != holder_names.end() && it->second.der == credential.certificate_der) {
+        return it->second.names;
+      }
+    }
+    TILLIT_TRY_ASSIGN(auto names, internal::NamesOfCertificate(credential.certificate_der));
+    std::lock_guard lock(key_mutex);
+    if (holder_names.size() >= kHolderKeyCache) holder_names.clear();
+    holder_names.insert_or_assign(credential.serial,
+                                  KnownCertificate{credential.certificate_der, names});
+    return names;
+  }
+
+  Result<crypto::VerifyingKey> HolderKey(const std::string& serial, ByteView key_bytes) {
+    {
+      std::lock_guard lock(key_mutex);
+      auto it = holder_keys.find(serial);
+      if (it != holder_keys.end() && std::ranges::equal(it->second.bytes(), key_bytes)) {
+        return it->second;
+      }
+    }
+    TILLIT_TRY_ASSIGN(crypto::VerifyingKey key, crypto::VerifyingKey::Create(key_bytes));
+    std::lock_guard lock(key_mutex);
+    if (holder_keys.size() >= kHolderKeyCache) holder_keys.clear();
+    holder_keys.insert_or_assign(serial, key);
+    return key;
+  }
 
   // --- helpers; all require `mutex` held ---
 
@@ -172,13 +253,31 @@ struct OrderService::State {
     order.phase = Phase::kFailed;
     order.hint = std::move(hint);
     order.finished_ms = finished_ms;
+    DropUserData(order);
   }
 
-  void Complete(Order& order, std::string completion_json, int64_t finished_ms) {
-    Unpend(order);
-    order.phase = Phase::kComplete;
-    order.completion_json = std::move(completion_json);
-    order.finished_ms = finished_ms;
+  void Complete(const std::shared_ptr<Order>& order, std::string completion_json,
+                int64_t finished_ms) {
+    Unpend(*order);
+    order->phase = Phase::kComplete;
+    order->completion_json = std::move(completion_json);
+    order->finished_ms = finished_ms;
+    DropUserData(*order);
+    hot_results.push_back(order);
+    while (hot_results.size() > limits.hot_results) {
+      if (auto oldest = hot_results.front().lock()) {
+        oldest->completion_json.clear();
+        oldest->completion_json.shrink_to_fit();
+      }
+      hot_results.pop_front();
+    }
+  }
+
+  // A finished order needs neither text again (up to 40 KB each): the scan answer and the
+  // completion data are made while it is pending.
+  static void DropUserData(Order& order) {
+    order.user_visible_data.reset();
+    order.user_non_visible_data.reset();
   }
 
   // Drops the order from the pending-only indexes (call exactly once, when it finishes).
@@ -236,15 +335,38 @@ struct OrderService::State {
     return Touch(it->second, now_ms);
   }
 
-  // Expires and forgets in one pass over every order, at most every kSweepIntervalMs.
-  void MaybeSweep(int64_t now_ms) {
-    if (now_ms - last_sweep_ms < kSweepIntervalMs && now_ms >= last_sweep_ms) return;
-    last_sweep_ms = now_ms;
-    std::vector<std::string> forget;
-    for (auto& [ref, order] : orders) {
-      if (!Refresh(*order, now_ms)) forget.push_back(ref);
+  // The earliest time `order` may need Refresh to change it or Forget to drop it.
+  int64_t NextDeadline(const Order& order) const {
+    switch (order.phase) {
+      case Phase::kOutstanding:
+        return order.created_ms + limits.scan_timeout_ms;
+      case Phase::kStarted:
+      case Phase::kUserSign:
+      case Phase::kCompleting:
+        return order.created_ms + limits.order_timeout_ms;
+      case Phase::kFailed:
+      case Phase::kComplete:
+        return order.finished_ms + limits.result_retention_ms;
     }
-    for (const auto& ref : forget) Forget(ref);
+    return order.created_ms;  // unreachable
+  }
+
+  // Expires and forgets the orders whose deadline has come (at most kSweepBudget of them).
+  void Sweep(int64_t now_ms) {
+    for (size_t budget = kSweepBudget;
+         budget > 0 && !deadlines.empty() && deadlines.top().due_ms <= now_ms; --budget) {
+      std::shared_ptr<Order> order = deadlines.top().order;
+      deadlines.pop();
+      auto it = orders.find(order->order_ref);
+      if (it == orders.end() || it->second != order) continue;  // forgotten already
+      if (!Refresh(*order, now_ms)) {
+        Forget(order->order_ref);
+        continue;
+      }
+      // Still here: a later deadline (or a completing order past its own: look again soon).
+      const int64_t next = NextDeadline(*order);
+      deadlines.push({next > now_ms ? next : now_ms + kRecheckMs, std::move(order)});
+    }
   }
 
   // True if `order` is still the one held under its orderRef (not forgotten meanwhile),
@@ -307,6 +429,16 @@ struct OrderService::State {
 
   Result<ScannedOrder> Scan(std::shared_ptr<Order> order, std::string_view credential_serial,
                             std::string start_text);
+
+  struct CheckedResponse {
+    std::shared_ptr<Order> order;
+    CredentialRow credential;  // as stored now
+    PersonRow person;          // its holder (empty unless asked for)
+    std::string bound_identifier;
+    std::string problem;  // CredentialProblem; empty if the credential may complete it
+  };
+  Result<CheckedResponse> Check(std::string_view order_ref, ByteView signed_data,
+                                ByteView signature, bool with_person);
 };
 
 OrderService::OrderService(server::storage::Store& store, const Clock& clock,
@@ -325,6 +457,10 @@ Result<StartedOrder> OrderService::Start(const RelyingParty& rp, const OrderRequ
   State& s = *state_;
 
   auto order = std::make_shared<Order>();
+  // Random tokens are drawn before the lock is taken (they cost a system call each).
+  order->order_ref = protocol::GenerateUuidV4();
+  order->qr_start_token = protocol::GenerateUuidV4();
+  order->auto_start_token = protocol::GenerateUuidV4();
   order->rp_id = rp.id;
   order->rp_name = rp.name;
   order->action = valid.action;
@@ -340,7 +476,7 @@ Result<StartedOrder> OrderService::Start(const RelyingParty& rp, const OrderRequ
 
   std::lock_guard lock(s.mutex);
   const int64_t now_ms = s.clock.NowUnixMillis();
-  s.MaybeSweep(now_ms);
+  s.Sweep(now_ms);
 
   if (order->required_identifier) {
     auto it = s.pending_by_identifier.find(*order->required_identifier);
@@ -361,16 +497,15 @@ Result<StartedOrder> OrderService::Start(const RelyingParty& rp, const OrderRequ
   }
 
   // UUID v4 collisions are astronomically unlikely; retrying keeps the indexes exact anyway.
-  do {
-    order->order_ref = protocol::GenerateUuidV4();
-  } while (s.orders.count(order->order_ref) != 0);
-  do {
+  while (s.orders.count(order->order_ref) != 0) order->order_ref = protocol::GenerateUuidV4();
+  while (s.by_qr_token.count(order->qr_start_token) != 0) {
     order->qr_start_token = protocol::GenerateUuidV4();
-  } while (s.by_qr_token.count(order->qr_start_token) != 0);
-  do {
+  }
+  while (s.by_auto_start_token.count(order->auto_start_token) != 0) {
     order->auto_start_token = protocol::GenerateUuidV4();
-  } while (s.by_auto_start_token.count(order->auto_start_token) != 0);
+  }
   order->created_ms = now_ms;
+  s.deadlines.push({s.NextDeadline(*order), order});
 
   s.orders.emplace(order->order_ref, order);
   s.by_qr_token.emplace(order->qr_start_token, order->order_ref);
@@ -391,6 +526,7 @@ Result<CollectAnswer> OrderService::Collect(const RelyingParty& rp, std::string_
   }
   State& s = *state_;
   int64_t now_ms;
+  bool completed_cold = false;
   {
     std::lock_guard lock(s.mutex);
     now_ms = s.clock.NowUnixMillis();
@@ -405,6 +541,11 @@ Result<CollectAnswer> OrderService::Collect(const RelyingParty& rp, std::string_
           answer.hint_code = order->hint;
           break;
         case Phase::kComplete:
+          if (order->completion_json.empty()) {
+            // No longer among the hot results: read it back below, outside the lock.
+            completed_cold = true;
+            break;
+          }
           answer.status = OrderStatus::kComplete;
           answer.completion_data_json = order->completion_json;
           break;
@@ -417,8 +558,19 @@ Result<CollectAnswer> OrderService::Collect(const RelyingParty& rp, std::string_
           answer.hint_code = std::string(PendingHint(order->phase));
           break;
       }
-      return answer;
+      if (!completed_cold) return answer;
     }
+  }
+  if (completed_cold) {
+    // In memory as complete, so its row is durable; memory decides the retention.
+    TILLIT_TRY_ASSIGN(auto row, s.store.Read([&](ReadTransaction& tx) {
+      return s.store.order_results().Find(tx, order_ref);
+    }));
+    if (!row || row->rp_id != rp.id) return MakeError("internalError", "completed result missing");
+    return CollectAnswer{.order_ref = row->order_ref,
+                         .status = OrderStatus::kComplete,
+                         .hint_code = "",
+                         .completion_data_json = std::move(row->completion_json)};
   }
   // Not in memory (a restart, or forgotten): a completed result may still be in storage.
   TILLIT_TRY_ASSIGN(auto row, s.RetainedResult(rp.id, order_ref, now_ms));
@@ -588,9 +740,13 @@ Status OrderService::Decline(std::string_view order_ref, ByteView challenge, Dec
                         now_ms / 1000);
 }
 
-Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, ByteView signature,
-                             std::string_view device_ip) {
-  State& s = *state_;
+// Steps 1-5 of docs/protocol.md §7.4, changing nothing: what Respond and CheckResponse
+// share. `problem` is why the credential may not complete the order (empty if it may).
+Result<OrderService::State::CheckedResponse> OrderService::State::Check(std::string_view order_ref,
+                                                                        ByteView signed_data,
+                                                                        ByteView signature,
+                                                                        bool with_person) {
+  State& s = *this;
   // The order's binding is copied under the lock. Its fields fixed at Start and at scan
   // never change afterwards, so they are read without the lock later on.
   // 1. The order exists and the challenge in signedData is its challenge. (Bytes that do
@@ -648,7 +804,7 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
 
   // 4. The signature, under the key bound at scan.
   {
-    auto key = crypto::VerifyingKey::Create(bound_key);
+    auto key = s.HolderKey(bound_serial, bound_key);
     auto sig = crypto::Signature::Parse(signature);
     if (!key.ok() || !sig.ok() || !key->Verify(signed_data, *sig).ok()) {
       return MakeError("invalidSignature", "the signature does not verify");
@@ -660,14 +816,48 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
     CredentialRow credential;
     PersonRow person;
   };
+  // The person is read in the same snapshot when the caller will complete the order (the
+  // completion data names them); a dry run needs only the credential.
   TILLIT_TRY_ASSIGN(Holder holder, s.store.Read([&](ReadTransaction& tx) -> Result<Holder> {
     TILLIT_TRY_ASSIGN(auto credential, s.store.credentials().Get(tx, bound_serial));
-    TILLIT_TRY_ASSIGN(auto person, s.store.persons().Get(tx, credential.identifier));
+    PersonRow person;
+    if (with_person) {
+      TILLIT_TRY_ASSIGN(person, s.store.persons().Get(tx, credential.identifier));
+    }
     return Holder{std::move(credential), std::move(person)};
   }));
-  int64_t now_ms = s.clock.NowUnixMillis();
-  const std::string problem =
-      CredentialProblem(holder.credential, order->min_assurance_level, now_ms / 1000);
+  std::string problem = CredentialProblem(holder.credential, order->min_assurance_level,
+                                          s.clock.NowUnixMillis() / 1000);
+  return CheckedResponse{.order = std::move(order),
+                         .credential = std::move(holder.credential),
+                         .person = std::move(holder.person),
+                         .bound_identifier = std::move(bound_identifier),
+                         .problem = std::move(problem)};
+}
+
+Status OrderService::CheckResponse(std::string_view order_ref, ByteView signed_data,
+                                   ByteView signature) {
+  TILLIT_TRY_ASSIGN(auto checked,
+                    state_->Check(order_ref, signed_data, signature, /*with_person=*/false));
+  if (!checked.problem.empty()) {
+    return MakeError("certificateErr", "the credential is " + checked.problem);
+  }
+  return {};
+}
+
+Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, ByteView signature,
+                             std::string_view device_ip) {
+  State& s = *state_;
+  TILLIT_TRY_ASSIGN(auto checked, s.Check(order_ref, signed_data, signature, /*with_person=*/true));
+  const std::shared_ptr<Order>& order = checked.order;
+  const std::string& problem = checked.problem;
+  const std::string& bound_identifier = checked.bound_identifier;
+  const std::string& bound_serial = checked.credential.serial;
+  struct {
+    const CredentialRow& credential;
+    const PersonRow& person;
+  } holder{checked.credential, checked.person};
+  int64_t now_ms;
 
   // The winner: the first caller to find the order still waiting moves it on.
   {
@@ -692,20 +882,24 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
   // The result, written with its audit entry in one durable transaction.
   const int64_t completed_at = now_ms / 1000;
   const bool sign = order->action == OrderAction::kSign;
+  auto names = s.HolderNames(holder.credential);
   Result<std::string> completion =
-      internal::BuildCompletionData({.issuer_url = s.issuer_url,
-                                     .order_ref = order->order_ref,
-                                     .rp_id = order->rp_id,
-                                     .action = order->action,
-                                     .credential = &holder.credential,
-                                     .person = &holder.person,
-                                     .signed_data = signed_data,
-                                     .signature = signature,
-                                     .device_ip = std::string(device_ip),
-                                     .completed_at = completed_at,
-                                     .user_visible_data = &order->user_visible_data,
-                                     .user_non_visible_data = &order->user_non_visible_data},
-                                    s.keys.result_key());
+      !names.ok()
+          ? Result<std::string>(names.error())
+          : internal::BuildCompletionData({.issuer_url = s.issuer_url,
+                                           .order_ref = order->order_ref,
+                                           .rp_id = order->rp_id,
+                                           .action = order->action,
+                                           .credential = &holder.credential,
+                                           .person = &holder.person,
+                                           .signed_data = signed_data,
+                                           .signature = signature,
+                                           .device_ip = std::string(device_ip),
+                                           .completed_at = completed_at,
+                                           .user_visible_data = &order->user_visible_data,
+                                           .user_non_visible_data = &order->user_non_visible_data,
+                                           .names = names.ok() ? &*names : nullptr},
+                                          s.keys.result_key());
   Status written = completion.ok() ? Status() : Status(completion.error());
   if (written.ok()) {
     const OrderResultRow row{.order_ref = order->order_ref,
@@ -715,19 +909,15 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
                              .action = std::string(protocol::OrderActionName(order->action)),
                              .completed_at = completed_at,
                              .completion_json = *completion};
-    const std::string detail = internal::AuditDetail(
-        {{"orderRef", order->order_ref}, {"credentialSerial", holder.credential.serial}});
-    written = s.store.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-      TILLIT_TRY(s.store.order_results().Insert(tx, row));
-      auto appended =
-          s.store.audit().Append(tx, {.at = completed_at,
-                                      .actor = "rp:" + order->rp_id,
-                                      .action = sign ? "signCompleted" : "loginCompleted",
-                                      .subject = holder.credential.identifier,
-                                      .detail_json = detail});
-      if (!appended.ok()) return std::move(appended).error();
-      return {};
-    });
+    const server::storage::AuditEntry audit{
+        .at = completed_at,
+        .actor = "rp:" + order->rp_id,
+        .action = sign ? "signCompleted" : "loginCompleted",
+        .subject = holder.credential.identifier,
+        .detail_json = internal::AuditDetail(
+            {{"orderRef", order->order_ref}, {"credentialSerial", holder.credential.serial}})};
+    // Durable before the device hears "complete", shared with concurrent completions.
+    written = s.writer.Write(row, audit);
   }
 
   std::lock_guard lock(s.mutex);
@@ -736,7 +926,7 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
     order->phase = order->resume_phase;  // the device may retry
     return written;
   }
-  s.Complete(*order, std::move(*completion), s.clock.NowUnixMillis());
+  s.Complete(order, std::move(*completion), s.clock.NowUnixMillis());
   return {};
 }
 

@@ -114,15 +114,73 @@ TEST_CASE_FIXTURE(ServiceFixture, "relying party API keys authenticate until rev
   }
   CHECK(accounts_->AuthenticateOfficer(created->api_key).error().code == "unauthorized");
 
+  // Revoked by another process sharing the database (written straight to storage): this
+  // process's cache of authenticated keys lets the key work for at most
+  // kRelyingPartyCacheMillis more.
   auto revoked = store_->Write(server::storage::Durability::kDurable,
                                [&](server::storage::Transaction& tx) {
                                  return store_->relying_parties().Revoke(tx, created->rp_id, kNow);
                                });
   REQUIRE(revoked.ok());
+  clock_.AdvanceMillis(kRelyingPartyCacheMillis);
   auto after = accounts_->AuthenticateRelyingParty(created->api_key);
   REQUIRE_FALSE(after.ok());
   CHECK(after.error().code == "unauthorized");
   CHECK(accounts_->AuthenticateRelyingParty(other->api_key).ok());
+}
+
+TEST_CASE_FIXTURE(ServiceFixture, "RevokeRelyingParty stops a cached API key at once") {
+  auto created = accounts_->AddRelyingParty("Exempelkommun");
+  REQUIRE(created.ok());
+  auto other = accounts_->AddRelyingParty("Annan kommun");
+  REQUIRE(other.ok());
+  REQUIRE(accounts_->AuthenticateRelyingParty(created->api_key).ok());  // now cached
+  REQUIRE(accounts_->AuthenticateRelyingParty(other->api_key).ok());
+
+  // Cached: a revocation written by another process is not seen within the cache time...
+  auto elsewhere = store_->Write(server::storage::Durability::kDurable,
+                                 [&](server::storage::Transaction& tx) {
+                                   return store_->relying_parties().Revoke(tx, other->rp_id, kNow);
+                                 });
+  REQUIRE(elsewhere.ok());
+  clock_.AdvanceMillis(kRelyingPartyCacheMillis - 1);
+  CHECK(accounts_->AuthenticateRelyingParty(other->api_key).ok());
+  // ...and is once it has passed.
+  clock_.AdvanceMillis(1);
+  CHECK(accounts_->AuthenticateRelyingParty(other->api_key).error().code == "unauthorized");
+
+  // Through the service: at once, cached or not.
+  REQUIRE(accounts_->AuthenticateRelyingParty(created->api_key).ok());
+  REQUIRE(accounts_->RevokeRelyingParty(created->rp_id).ok());
+  auto after = accounts_->AuthenticateRelyingParty(created->api_key);
+  REQUIRE_FALSE(after.ok());
+  CHECK(after.error().code == "unauthorized");
+  // Twice is fine; an unknown id is notFound.
+  CHECK(accounts_->RevokeRelyingParty(created->rp_id).ok());
+  CHECK(accounts_->RevokeRelyingParty("rp_0000000000000000").error().code == "notFound");
+  // Audited.
+  auto records = store_->Read([&](server::storage::ReadTransaction& tx) {
+    return store_->audit().ReadRange(tx, 1, 1000);
+  });
+  REQUIRE(records.ok());
+  bool audited = false;
+  for (const auto& r : *records) {
+    audited |= r.entry.action == "relyingPartyRevoked" && r.entry.subject == created->rp_id;
+  }
+  CHECK(audited);
+
+  // A clock that goes back does not keep a stale entry alive.
+  auto third = accounts_->AddRelyingParty("Tredje kommun");
+  REQUIRE(third.ok());
+  REQUIRE(accounts_->AuthenticateRelyingParty(third->api_key).ok());
+  REQUIRE(store_
+              ->Write(server::storage::Durability::kDurable,
+                      [&](server::storage::Transaction& tx) {
+                        return store_->relying_parties().Revoke(tx, third->rp_id, kNow);
+                      })
+              .ok());
+  clock_.AdvanceMillis(-10 * kRelyingPartyCacheMillis);
+  CHECK(accounts_->AuthenticateRelyingParty(third->api_key).error().code == "unauthorized");
 }
 
 }  // namespace

@@ -826,6 +826,150 @@ TEST_CASE_FIXTURE(OrderFixture, "Start sweeps expired and forgotten orders out o
   CHECK(orders_->OrdersInMemory() == 1);
 }
 
+TEST_CASE_FIXTURE(OrderFixture, "the sweep forgets each order when its own time has come") {
+  for (int i = 0; i < 3; ++i) Start(Auth());  // expire at +30 s, forgotten at +210 s
+  clock_.AdvanceMillis(10'000);
+  Start(Auth());  // expires at +40 s, forgotten at +220 s
+  StartedOrder completed;
+  CompleteOrder(Auth(), *amal_, &completed);  // forgotten at +190 s
+  CHECK(orders_->OrdersInMemory() == 5);
+  clock_.AdvanceMillis(180'000);  // +190 s
+  Start(Auth());
+  CHECK(orders_->OrdersInMemory() == 5);  // 4 expired but retained, and the new one
+  clock_.AdvanceMillis(20'000);           // +210 s
+  Start(Auth());
+  CHECK(orders_->OrdersInMemory() == 3);
+  clock_.AdvanceMillis(10'000);  // +220 s
+  Start(Auth());
+  CHECK(orders_->OrdersInMemory() == 3);  // the three started since +190 s
+  CHECK(Collect(completed.order_ref) == "notFound");
+}
+
+TEST_CASE_FIXTURE(OrderFixture, "older completed results are collected from storage, unchanged") {
+  OrderLimits limits;
+  limits.hot_results = 2;
+  orders_ = std::make_unique<OrderService>(*store_, clock_, *keys_, kIssuerUrl, limits);
+  std::vector<StartedOrder> started(4);
+  std::vector<std::string> completions;
+  for (auto& s : started)
+    completions.push_back(CompleteOrder(Sign("text " + s.order_ref), *amal_, &s));
+  CHECK(orders_->OrdersInMemory() == 4);
+  for (size_t i = 0; i < started.size(); ++i) {
+    CAPTURE(i);
+    auto answer = orders_->Collect(rp_, started[i].order_ref);
+    REQUIRE_OK(answer);
+    CHECK(answer->status == OrderStatus::kComplete);
+    CHECK(answer->completion_data_json == completions[i]);  // byte for byte
+    CHECK(Collect(started[i].order_ref, &rp2_) == "notFound");
+    // Still finished for the device and for cancel.
+    CHECK(Code(orders_->Cancel(rp_, started[i].order_ref)) == "invalidParameters");
+  }
+  clock_.AdvanceMillis(180'000);
+  CHECK(Collect(started[0].order_ref) == "notFound");
+}
+
+TEST_CASE_FIXTURE(OrderFixture, "concurrent completions of many orders are all durable") {
+  // Group commit: the responses share transactions, and each one answers only when its own
+  // result and audit entry are stored.
+  constexpr int kOrders = 24;
+  struct Prepared {
+    StartedOrder started;
+    DeviceAnswer answer;
+  };
+  std::vector<Prepared> prepared;
+  for (int i = 0; i < kOrders; ++i) {
+    OrderRequest request = Auth();
+    StartedOrder started = Start(request);
+    ScannedOrder scanned = Scan(started, *amal_);
+    prepared.push_back({started, Answer(scanned, *amal_, Qr(started), request)});
+  }
+  const size_t audit_before = Audit().size();
+  std::atomic<int> ready{0};
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOrders; ++i) {
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kOrders) std::this_thread::yield();
+      if (Respond(prepared[static_cast<size_t>(i)].answer,
+                  prepared[static_cast<size_t>(i)].started.order_ref)
+              .ok()) {
+        ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok.load() == kOrders);
+  for (const auto& p : prepared) {
+    CHECK(Collect(p.started.order_ref) == "complete");
+    auto row = store_->Read(
+        [&](ReadTransaction& tx) { return store_->order_results().Find(tx, p.started.order_ref); });
+    REQUIRE_OK(row);
+    CHECK(row->has_value());
+  }
+  auto audit = Audit();
+  CHECK(audit.size() == audit_before + kOrders);
+  auto chain = server::storage::VerifyAuditChain(audit, crypto::Sha256Digest{});
+  CHECK(chain.ok());
+}
+
+TEST_CASE_FIXTURE(OrderFixture, "a storage failure fails every completion of the batch") {
+  auto impatient = server::storage::OpenSqliteStore(
+      {.path = DatabasePath(dir_), .busy_timeout = std::chrono::milliseconds(100)});
+  REQUIRE_OK(impatient);
+  OrderService service(**impatient, clock_, *keys_, kIssuerUrl);
+  constexpr int kOrders = 6;
+  std::vector<std::pair<std::string, DeviceAnswer>> answers;
+  for (int i = 0; i < kOrders; ++i) {
+    OrderRequest request = Auth();
+    auto started = service.Start(rp_, request);
+    REQUIRE_OK(started);
+    auto scanned = service.ScanQr(Qr(*started), amal_->credential.credential_serial);
+    REQUIRE_OK(scanned);
+    answers.emplace_back(started->order_ref, Answer(*scanned, *amal_, Qr(*started), request));
+  }
+  auto respond_all = [&](std::vector<Status>& out) {
+    out.assign(kOrders, Status());
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kOrders; ++i) {
+      threads.emplace_back([&, i] {
+        const auto& [ref, answer] = answers[static_cast<size_t>(i)];
+        out[static_cast<size_t>(i)] =
+            service.Respond(ref, answer.signed_data, answer.signature, "198.51.100.4");
+      });
+    }
+    for (auto& t : threads) t.join();
+  };
+  std::vector<Status> results;
+  {
+    auto held = store_->Begin(Durability::kDurable);  // the database cannot be written
+    REQUIRE_OK(held);
+    respond_all(results);
+  }
+  for (int i = 0; i < kOrders; ++i) {
+    CAPTURE(i);
+    CHECK(Code(results[static_cast<size_t>(i)]) == "storageUnavailable");
+    auto collected = service.Collect(rp_, answers[static_cast<size_t>(i)].first);
+    REQUIRE_OK(collected);
+    CHECK(collected->status == OrderStatus::kPending);
+    CHECK(collected->hint_code == "started");
+    auto row = store_->Read([&](ReadTransaction& tx) {
+      return store_->order_results().Find(tx, answers[static_cast<size_t>(i)].first);
+    });
+    REQUIRE_OK(row);
+    CHECK_FALSE(row->has_value());
+  }
+  // The devices retry once the database is back.
+  respond_all(results);
+  for (int i = 0; i < kOrders; ++i) {
+    CAPTURE(i);
+    CHECK(results[static_cast<size_t>(i)].ok());
+    auto collected = service.Collect(rp_, answers[static_cast<size_t>(i)].first);
+    REQUIRE_OK(collected);
+    CHECK(collected->status == OrderStatus::kComplete);
+  }
+}
+
 // --- e-services ---
 
 TEST_CASE_FIXTURE(OrderFixture, "an e-service sees only its own orders") {

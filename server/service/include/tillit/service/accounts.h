@@ -3,11 +3,21 @@
 // base64url, shown once to the operator and stored only as IssuerKeys::HashSecret, so a
 // copy of the database does not let anyone act as an officer.
 //
+// Relying parties are authenticated on every RP API call (several per login), so their
+// lookups are cached in memory for kRelyingPartyCacheMillis, keyed by the key's HMAC (the
+// cache never holds an API key). RevokeRelyingParty empties the cache entry at once; a
+// revocation written by another process (an operator tool on the same database) takes
+// effect within the cache time. Unknown keys are not cached: every one goes to the store.
+// Officer tokens are not cached: desk calls are rare and must see revocation at once.
+//
 // Thread safety: thread-safe; the referenced store, clock and keys must outlive it.
 #pragma once
 
+#include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "tillit/ports.h"
 #include "tillit/result.h"
@@ -15,6 +25,9 @@
 #include "tillit/storage/store.h"
 
 namespace tillit::service {
+
+// How long an authenticated relying party is remembered (see above).
+inline constexpr int64_t kRelyingPartyCacheMillis = 1000;
 
 // An authenticated officer, as the desk use cases receive it.
 struct Officer {
@@ -64,14 +77,31 @@ class AccountService {
   // errors.
   Result<Officer> AuthenticateOfficer(std::string_view token);
 
-  // The active relying party holding `api_key`. Errors: "unauthorized" (empty, unknown or
-  // revoked key), storage errors.
+  // The active relying party holding `api_key`, from the cache when it was looked up less
+  // than kRelyingPartyCacheMillis ago. Errors: "unauthorized" (empty, unknown or revoked
+  // key), storage errors.
   Result<RelyingParty> AuthenticateRelyingParty(std::string_view api_key);
 
+  // Revokes a relying party: its API key stops working at once in this process (and
+  // within kRelyingPartyCacheMillis in others sharing the database). Revoking twice keeps
+  // the first time. Audited as "relyingPartyRevoked". Errors: "notFound", storage errors.
+  Status RevokeRelyingParty(std::string_view rp_id);
+
  private:
+  struct CachedRelyingParty {
+    RelyingParty rp;
+    int64_t expires_ms = 0;
+  };
+
   server::storage::Store& store_;
   const Clock& clock_;
   const IssuerKeys& keys_;
+  std::mutex rp_cache_mutex_;
+  // Keyed by the API key's HMAC (IssuerKeys::HashSecret), as bytes in a string.
+  std::unordered_map<std::string, CachedRelyingParty> rp_cache_;  // guarded by the mutex
+  // Bumped by every revocation (guarded by the mutex): a lookup that read the store before
+  // a revocation must not put its now stale answer into the cache after it.
+  uint64_t rp_cache_generation_ = 0;
 };
 
 // "<prefix>" + 16 lower-case hex digits from the system RNG: ids for officers, relying

@@ -11,7 +11,12 @@
 // its audit entry in one durable transaction before Respond returns, and Collect falls back
 // to storage for orders it no longer holds, so a completed result survives a restart.
 // Finished orders are kept for 3 minutes after they finish, then forgotten (notFound).
-// Expired orders are failed lazily when touched and swept out of memory on Start.
+// Expired orders are failed lazily when touched and swept out of memory on Start (from a
+// heap of deadlines: only what is due is looked at). Completions are group-committed:
+// concurrent Responds share one durable transaction, each returning only once its own
+// result is durable. Only the OrderLimits::hot_results most recent completed orders keep
+// their completionData in memory; Collect reads older ones back from storage, so memory
+// stays bounded whatever the completion rate.
 //
 // Error codes: see docs/protocol.md §4 (e-service) and §7 (device). Errors never change an
 // order, except the certificateErr cases the protocol defines as failing it (and the
@@ -70,6 +75,9 @@ struct OrderLimits {
   int64_t qr_max_skew_seconds = 1;
   int64_t signed_at_tolerance_seconds = 300;  // |signedAt - now| allowed at Respond
   size_t max_live_orders_per_rp = 50'000;     // beyond: tooManyRequests
+  // The most recent completed orders whose completionData stays in memory; older ones are
+  // read back from storage at collect (see the class comment).
+  size_t hot_results = 4096;
 };
 
 struct OrderRequest {
@@ -165,6 +173,14 @@ class OrderService {
   // "certificateErr" (the order fails), storage errors (the order is unchanged).
   Status Respond(std::string_view order_ref, ByteView signed_data, ByteView signature,
                  std::string_view device_ip);
+
+  // Runs every check of Respond, in its order (the order and challenge, its state, the
+  // signed data against the order, the signature, the credential as stored now), and
+  // stops there: nothing changes, and a credential that may not complete the order gives
+  // "certificateErr" without failing it. For the micro-benchmark of response verification
+  // (tools/bench, docs/performance.md) and for callers that want a dry run.
+  // Errors: as Respond.
+  Status CheckResponse(std::string_view order_ref, ByteView signed_data, ByteView signature);
 
   // Orders held in memory (live and recently finished), for metrics and tests.
   size_t OrdersInMemory() const;
