@@ -68,26 +68,10 @@ if ((${#targets[@]} == 0)); then
 fi
 
 if ((build_first)); then
-  # Packages: the build's own (tools/setup.sh's list, read from there so that it stays one
-  # list) plus the fuzzing toolchain. llvm provides llvm-symbolizer for readable stacks.
-  eval "$(sed -n '/^packages=(/,/^)/p' "$root/tools/setup.sh")"
-  packages+=(clang libclang-rt-14-dev llvm)
-  missing=()
-  for p in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-      missing+=("$p")
-    fi
-  done
-  if ((${#missing[@]})); then
-    echo "fuzz.sh: installing ${missing[*]}" >&2
-    if [[ $(id -u) -ne 0 ]]; then
-      echo "fuzz.sh: missing packages and not root; install them or run as root" >&2
-      exit 2
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  # The build's own packages (tools/setup.sh's list) plus the fuzzing toolchain; llvm
+  # provides llvm-symbolizer for readable stacks.
+  TILLIT_EXTRA_PACKAGES="clang libclang-rt-14-dev llvm" TILLIT_SETUP_INSTALL_ONLY=1 \
+    "$root/tools/setup.sh" || exit 2
 
   # -O1 with line tables: fast enough to fuzz, quick to build, readable stacks. Debug keeps
   # assertions on.

@@ -13,6 +13,9 @@ packages=(
   libcpprest-dev libboost-dev libboost-system-dev libzxing-dev libpng-dev libjpeg-dev
   doctest-dev libbenchmark-dev jq curl
 )
+# Extra packages a caller needs besides the build's (tools/fuzz.sh: clang and its runtime).
+read -r -a extra <<<"${TILLIT_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 # The browser tests (tests/browser/) need Chromium and Node.js; only tools/test.sh asks for
 # them (TILLIT_BROWSER_TESTS=1), so tools/run.sh stays small.
 if [[ ${TILLIT_BROWSER_TESTS:-0} == 1 ]]; then
@@ -47,6 +50,9 @@ if [[ ${TILLIT_BROWSER_TESTS:-0} == 1 ]]; then
       echo "setup: npm ci in tests/browser failed" >&2; exit 1; }
   fi
 fi
+
+# TILLIT_SETUP_INSTALL_ONLY=1: packages only (tools/fuzz.sh builds its own tree).
+[[ ${TILLIT_SETUP_INSTALL_ONLY:-0} == 1 ]] && exit 0
 
 if [[ ${TILLIT_SANITIZE:-0} == 1 ]]; then
   build="$root/build-asan"

@@ -45,6 +45,7 @@
 namespace {
 
 using namespace tillit;
+using bench::RandomWord;
 using bench::BenchConnection;
 using bench::HttpAnswer;
 using Clock = std::chrono::steady_clock;
@@ -169,18 +170,6 @@ struct Device {
   std::string serial;
   crypto::SigningKey key;
 };
-
-std::string RandomWord(std::mt19937_64& rng, size_t syllables) {
-  static constexpr const char* kConsonants = "bdfghjklmnprstvz";
-  static constexpr const char* kVowels = "aeiou";
-  std::string out;
-  for (size_t i = 0; i < syllables; ++i) {
-    out.push_back(kConsonants[rng() % 16]);
-    out.push_back(kVowels[rng() % 5]);
-  }
-  out[0] = static_cast<char>(out[0] - 'a' + 'A');
-  return out;
-}
 
 Result<web::json::value> ParseOk(const Result<HttpAnswer>& answer, int expected, const char* what) {
   if (!answer.ok()) return answer.error();

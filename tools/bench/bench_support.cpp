@@ -194,4 +194,16 @@ LocalServer::~LocalServer() {
   }
 }
 
+std::string RandomWord(std::mt19937_64& rng, size_t syllables) {
+  static constexpr const char* kConsonants = "bdfghjklmnprstvz";
+  static constexpr const char* kVowels = "aeiou";
+  std::string out;
+  for (size_t i = 0; i < syllables; ++i) {
+    out.push_back(kConsonants[rng() % 16]);
+    out.push_back(kVowels[rng() % 5]);
+  }
+  out[0] = static_cast<char>(out[0] - 'a' + 'A');
+  return out;
+}
+
 }  // namespace tillit::bench

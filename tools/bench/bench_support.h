@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,10 @@ LatencySummary Summarise(std::vector<uint32_t>& samples_us);
 
 // The directory holding this executable (to find tillit-server next to it).
 std::string ExecutableDir();
+
+// A pronounceable capitalised word of `syllables` consonant-vowel pairs ("Bado"): names of
+// simulated people, far enough apart that enrolment finds few possible duplicates.
+std::string RandomWord(std::mt19937_64& rng, size_t syllables);
 
 // Runs a program (argv[0] is a path) and returns what it printed on stdout; its stderr
 // goes to ours. Errors: "internalError" (could not run, or it exited non-zero).

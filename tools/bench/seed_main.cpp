@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "stored_request.h"
 #include "tillit/bytes.h"
 #include "tillit/credential/certificate.h"
@@ -37,6 +38,7 @@
 namespace {
 
 using namespace tillit;
+using bench::RandomWord;
 namespace st = server::storage;
 
 constexpr const char* kUsage =
@@ -46,18 +48,6 @@ constexpr const char* kUsage =
 
 constexpr uint64_t kBatch = 5000;
 constexpr int64_t kValidity = 2 * 365 * 24 * 3600;
-
-std::string RandomWord(std::mt19937_64& rng, size_t syllables) {
-  static constexpr const char* kConsonants = "bdfghjklmnprstvz";
-  static constexpr const char* kVowels = "aeiou";
-  std::string out;
-  for (size_t i = 0; i < syllables; ++i) {
-    out.push_back(kConsonants[rng() % 16]);
-    out.push_back(kVowels[rng() % 5]);
-  }
-  out[0] = static_cast<char>(out[0] - 'a' + 'A');
-  return out;
-}
 
 int Fail(const Error& error) {
   std::cerr << "tillit-bench-seed: " << error.code << ": " << error.message << "\n";
