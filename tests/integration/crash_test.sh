@@ -130,6 +130,8 @@ retry_inflight() {
 total_acks=0
 for round in $(seq 1 "$kills"); do
   start_server
+  # Every restart on the same port: a device talks to the URL it was activated with.
+  server_listen=${url#http://}
   retry_inflight "round $round"
   : > "$inflight"
   workload "$round" > /dev/null 2>> "$work/workload.err" &
