@@ -188,20 +188,9 @@ class DemoState {
 
   // The table key for the request's session cookie, if it has a well-formed one.
   static std::optional<std::string> KeyOf(const HttpRequest& request) {
-    std::string_view header = request.Header("cookie");
-    while (!header.empty()) {
-      size_t end = header.find(';');
-      std::string_view pair = header.substr(0, end);
-      header = end == std::string_view::npos ? std::string_view() : header.substr(end + 1);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      while (!pair.empty() && pair.back() == ' ') pair.remove_suffix(1);
-      size_t eq = pair.find('=');
-      if (eq == std::string_view::npos || pair.substr(0, eq) != kCookieName) continue;
-      std::string_view id = pair.substr(eq + 1);
-      if (id.size() != kSessionIdChars) continue;
-      return HashId(id);
-    }
-    return std::nullopt;
+    std::optional<std::string_view> id = internal::CookieValue(request, kCookieName);
+    if (!id || id->size() != kSessionIdChars) return std::nullopt;
+    return HashId(*id);
   }
 
   const Router& api_;

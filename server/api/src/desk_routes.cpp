@@ -53,24 +53,9 @@ struct DeskAuth {
   std::shared_ptr<DeskSessions> sessions;
 };
 
-// The value of the one `tillit_desk` cookie in the request. nullopt when there is none or
-// more than one (a second one could only have been planted, e.g. by a sibling domain:
-// refuse rather than guess which to trust).
+// The value of the one `tillit_desk` cookie in the request (internal::CookieValue).
 std::optional<std::string_view> SessionCookie(const HttpRequest& request) {
-  std::string_view header = request.Header("cookie");
-  std::optional<std::string_view> found;
-  while (!header.empty()) {
-    size_t end = header.find_first_of(";,");
-    std::string_view pair = header.substr(0, end);
-    header = end == std::string_view::npos ? std::string_view{} : header.substr(end + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    while (!pair.empty() && pair.back() == ' ') pair.remove_suffix(1);
-    size_t eq = pair.find('=');
-    if (eq == std::string_view::npos || pair.substr(0, eq) != kSessionCookie) continue;
-    if (found) return std::nullopt;
-    found = pair.substr(eq + 1);
-  }
-  return found;
+  return internal::CookieValue(request, kSessionCookie);
 }
 
 std::string SessionCookieHeader(std::string_view id, int64_t max_age) {

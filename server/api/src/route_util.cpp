@@ -5,6 +5,23 @@
 
 namespace tillit::server::api::internal {
 
+std::optional<std::string_view> CookieValue(const HttpRequest& request, std::string_view name) {
+  std::string_view header = request.Header("cookie");
+  std::optional<std::string_view> found;
+  while (!header.empty()) {
+    size_t end = header.find_first_of(";,");
+    std::string_view pair = header.substr(0, end);
+    header = end == std::string_view::npos ? std::string_view{} : header.substr(end + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    while (!pair.empty() && pair.back() == ' ') pair.remove_suffix(1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+    if (found) return std::nullopt;
+    found = pair.substr(eq + 1);
+  }
+  return found;
+}
+
 Result<web::json::value> ParseOptionalJsonBody(const HttpRequest& request) {
   if (request.body.empty()) {
     std::string_view type = request.Header("content-type");
