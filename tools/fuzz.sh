@@ -4,11 +4,12 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: tools/fuzz.sh [--merge] [--no-build] [--list] [SECONDS] [TARGET...]
+usage: tools/fuzz.sh [--merge] [--no-build] [--jobs N] [--list] [SECONDS] [TARGET...]
 
 Builds the fuzz targets with clang, libFuzzer, ASan and UBSan in build-fuzz/ (installing
 clang, libclang-rt-14-dev and llvm with apt-get when missing), then runs each TARGET (default:
-all of tests/fuzz/*_fuzz.cpp) for SECONDS (default 600), one at a time, one process each.
+all of tests/fuzz/*_fuzz.cpp) for SECONDS (default 600), one process each, N at a time
+(default 1).
 
 Each target starts from its checked-in seeds (tests/fuzz/corpus/TARGET/, read only) and
 grows its own corpus in build-fuzz/fuzz-work/TARGET/corpus/, kept between runs. Crash, leak,
@@ -21,6 +22,8 @@ each full log to build-fuzz/fuzz-work/TARGET/fuzz.log.
   --merge     afterwards, merge what the run found into the checked-in seeds
               (libFuzzer -merge=1: only inputs that add coverage are copied)
   --no-build  run the binaries already in build-fuzz/fuzz/ (no install, no build)
+  --jobs N    run N targets at once (each still gets SECONDS of wall-clock time; with N
+              above the number of cores each gets a share of a core)
   --list      print the target names and exit
   --help      this text
 
@@ -43,9 +46,18 @@ all_targets() {
 merge=0
 build_first=1
 seconds=600
+jobs=1
 targets=()
+expect_jobs=0
 for arg in "$@"; do
+  if ((expect_jobs)); then
+    [[ $arg =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --jobs takes a positive number, not $arg" >&2; exit 2; }
+    jobs=$arg
+    expect_jobs=0
+    continue
+  fi
   case "$arg" in
+    --jobs) expect_jobs=1 ;;
     --help|-h) usage; exit 0 ;;
     --list) all_targets; exit 0 ;;
     --merge) merge=1 ;;
@@ -63,6 +75,10 @@ for arg in "$@"; do
       ;;
   esac
 done
+if ((expect_jobs)); then
+  echo "fuzz.sh: --jobs needs a number" >&2
+  exit 2
+fi
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(all_targets)
 fi
@@ -99,9 +115,13 @@ mkdir -p "$work"
 summary="$work/summary.txt"
 printf '%-14s %8s %12s %9s %7s %7s %8s  %s\n' target seconds executions exec/s cov ft corpus finding |
   tee "$summary"
-status=0
-for t in "${targets[@]}"; do
-  dir="$work/$t"
+# One target: fuzz, then print its summary line (also kept in TARGET/summary.line, so that
+# parallel runs can be put together in target order). Exit status 1 on a finding.
+run_one() {
+  local t=$1
+  local dir="$work/$t"
+  local status=0
+  local flags before after rc execs rate last cov ft corpus finding
   mkdir -p "$dir/corpus" "$dir/artifacts"
   flags=(-max_total_time="$seconds" -print_final_stats=1 -timeout=25 -rss_limit_mb=2048
          -artifact_prefix="$dir/artifacts/")
@@ -125,10 +145,34 @@ for t in "${targets[@]}"; do
     status=1
   fi
   printf '%-14s %8s %12s %9s %7s %7s %8s  %s\n' "$t" "$seconds" "${execs:-?}" "${rate:-?}" \
-    "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$finding" | tee -a "$summary"
+    "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$finding" | tee "$dir/summary.line"
   if ((merge)); then
     "$build/fuzz/${t}_fuzz" -merge=1 "$root/tests/fuzz/corpus/$t" "$dir/corpus" \
       >"$dir/merge.log" 2>&1 || { echo "fuzz.sh: merge of $t failed ($dir/merge.log)" >&2; status=1; }
   fi
+  return $status
+}
+
+status=0
+running=0
+for t in "${targets[@]}"; do
+  rm -f "$work/$t/summary.line"
+  if ((jobs == 1)); then
+    run_one "$t" || status=1
+    continue
+  fi
+  run_one "$t" &
+  running=$((running + 1))
+  if ((running >= jobs)); then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+done
+while ((running > 0)); do
+  wait -n || status=1
+  running=$((running - 1))
+done
+for t in "${targets[@]}"; do
+  cat "$work/$t/summary.line" >>"$summary" 2>/dev/null || true
 done
 exit $status
