@@ -21,6 +21,10 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;
   std::string body;            // at most HttpServerOptions::max_body_bytes
   std::string remote_address;  // peer IP address, e.g. "127.0.0.1"
+  // The subject (RFC 2253, as OpenSSL's XN_FLAG_RFC2253 prints it, e.g.
+  // "CN=e-tjanst,O=Exempelkommun,C=SE") of the client certificate the TLS handshake
+  // verified against TlsServerOptions::client_ca_file; empty when there was none.
+  std::string client_subject;
   // Filled by Router::Dispatch from `{name}` segments; raw (not percent-decoded).
   std::map<std::string, std::string> path_params;
 

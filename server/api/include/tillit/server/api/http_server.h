@@ -12,12 +12,25 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tillit/result.h"
 #include "tillit/server/api/http.h"
 
 namespace tillit::server::api {
+
+// HTTPS (docs/http.md §TLS). With it the listener speaks TLS only: TLS 1.2 or 1.3, AEAD
+// ciphers with forward secrecy, no compression, no renegotiation, no plain-HTTP fallback.
+struct TlsServerOptions {
+  std::string certificate_file;  // PEM: the server certificate, then any intermediates
+  std::string private_key_file;  // PEM private key, unencrypted (file mode 0600 or 0400)
+  // PEM CA certificates for client certificates. When set, the server asks for (but does
+  // not require) a client certificate; one that verifies against exactly these CAs is
+  // passed to handlers as HttpRequest::client_subject, and one that does not verify ends
+  // the handshake. Empty: no client certificates.
+  std::string client_ca_file;
+};
 
 struct HttpServerOptions {
   // An IP address literal (IPv4 or IPv6) or "localhost"; no DNS lookup is made.
@@ -45,6 +58,8 @@ struct HttpServerOptions {
   unsigned threads = 0;  // 0 = std::thread::hardware_concurrency() (at least 1)
   // Stop() waits at most this long for in-flight requests before cutting connections.
   std::chrono::milliseconds stop_grace{5000};
+  // Unset: plain HTTP. The TLS handshake counts against header_timeout.
+  std::optional<TlsServerOptions> tls;
 };
 
 class HttpServer {
