@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "tillit/credential/tls_pin.h"
 #include "tillit/crypto/hash.h"
 #include "tillit/identifier/identifier.h"
 
@@ -12,6 +13,7 @@ namespace {
 
 constexpr std::string_view kQrPrefix = "tillit-activate:v1:";
 constexpr std::string_view kContext = "tillit-activation-v1";
+constexpr std::string_view kPinFragment = "#pin-sha256=";
 
 Error InvalidCode(std::string message) { return MakeError("invalidCode", std::move(message)); }
 
@@ -40,17 +42,35 @@ Result<std::string> CanonicalActivationCode(std::string_view text) {
 Result<ActivationInput> ParseActivationInput(std::string_view text) {
   if (text.substr(0, kQrPrefix.size()) != kQrPrefix) {
     TILLIT_TRY_ASSIGN(auto code, CanonicalActivationCode(text));
-    return ActivationInput{std::move(code), std::nullopt};
+    return ActivationInput{std::move(code), std::nullopt, std::nullopt};
   }
   const std::string_view rest = text.substr(kQrPrefix.size());
   const size_t colon = rest.find(':');
   if (colon == std::string_view::npos) return InvalidCode("activation QR text has no server URL");
   TILLIT_TRY_ASSIGN(auto code, CanonicalActivationCode(rest.substr(0, colon)));
-  const std::string_view server = rest.substr(colon + 1);
-  if (server.substr(0, 7) != "http://" && server.substr(0, 8) != "https://") {
+  std::string_view server = rest.substr(colon + 1);
+  const bool https = server.substr(0, 8) == "https://";
+  if (!https && server.substr(0, 7) != "http://") {
     return InvalidCode("activation QR text has no http(s) server URL");
   }
-  return ActivationInput{std::move(code), std::string(server)};
+  // The only fragment a device understands is the TLS pin. Anything else is refused rather
+  // than ignored: a fragment the device dropped could be a pin it failed to honour.
+  std::optional<Bytes> pin;
+  if (const size_t hash = server.find('#'); hash != std::string_view::npos) {
+    const std::string_view fragment = server.substr(hash);
+    server = server.substr(0, hash);
+    if (fragment.substr(0, kPinFragment.size()) != kPinFragment) {
+      return InvalidCode("activation QR text has a URL fragment other than #pin-sha256=");
+    }
+    if (!https) return InvalidCode("activation QR text pins TLS for an http:// server");
+    auto parsed = credential::ParseTlsPin(fragment.substr(kPinFragment.size()));
+    if (!parsed.ok()) {
+      return InvalidCode("activation QR text has a malformed TLS pin (" + parsed.error().message +
+                         ")");
+    }
+    pin = std::move(*parsed);
+  }
+  return ActivationInput{std::move(code), std::string(server), std::move(pin)};
 }
 
 Result<Bytes> ActivationSignedBytes(ByteView nonce, std::string_view canonical_code,

@@ -1,14 +1,37 @@
 // cpprestsdk client for the device API (tillit/platform/issuer_client.h). cpprestsdk's
 // exceptions stop here and become Errors.
+//
+// TLS: cpprestsdk (Linux, Boost.Asio) makes a fresh OpenSSL context per connection, hands it
+// to http_client_config's ssl_context_callback, and then verifies with SSL_VERIFY_PEER and a
+// per-certificate callback doing RFC 2818 host checks. That callback only runs inside
+// OpenSSL's chain verification (X509_verify_cert), so it cannot express "accept this key,
+// whatever the chain". Instead the context callback installs SSL_CTX_set_cert_verify_callback,
+// which replaces the whole chain verification: with a pin it compares the leaf's key and never
+// builds a chain; without one it sets the expected host on the verify parameters and calls
+// X509_verify_cert itself (so OpenSSL checks chain and host, and cpprestsdk's RFC 2818
+// callback still runs). What the callbacks saw is kept in a TlsState shared with the context,
+// so a failed call can say whether the key was wrong (tlsPinMismatch) or TLS failed otherwise.
+// OpenSSL appears outside core/ here only because cpprestsdk hands out its SSL_CTX; the pin
+// itself is core's (credential::TlsPinOfCertificate), compared in constant time.
 #include "tillit/platform/issuer_client.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <chrono>
 #include <cstddef>
+#include <fstream>
+#include <mutex>
 #include <string_view>
+#include <system_error>
 
 #include <cpprest/http_client.h>
 #include <cpprest/json.h>
 
+#include "tillit/credential/tls_pin.h"
+#include "tillit/crypto/compare.h"
 #include "tillit/protocol/history.h"
 #include "tillit/protocol/login_qr.h"
 #include "tillit/protocol/signed_data.h"
@@ -64,19 +87,197 @@ Status ExpectEmptyObject(const value& json) {
   return {};
 }
 
+// --- TLS -----------------------------------------------------------------------------------
+
+// Shared by an IssuerClient and every OpenSSL context cpprestsdk makes for it (held through
+// the context's ex_data, so a connection outliving the client never sees a dangling pointer).
+// The callbacks run on cpprestsdk's threads while the caller waits in Post.
+struct TlsState {
+  // Fixed at Create.
+  std::optional<Bytes> pin;
+  std::string host;  // the URL's host, brackets stripped from an IPv6 literal
+  bool host_is_ip = false;
+  std::shared_ptr<X509_STORE> store;  // without a pin: the CAs to verify against
+
+  enum class Failure { kNone, kPinMismatch, kUntrusted };
+
+  std::mutex mutex;
+  // Since the last BeginRequest:
+  Failure failure = Failure::kNone;
+  std::string failure_detail;
+  bool handshake_started = false;
+  bool handshake_done = false;
+  std::optional<Bytes> verified_pin;  // the leaf's pin, when the certificate was accepted
+  // Committed by Post on success.
+  std::optional<Bytes> server_pin;
+
+  void BeginRequest() {
+    std::lock_guard lock(mutex);
+    failure = Failure::kNone;
+    failure_detail.clear();
+    handshake_started = handshake_done = false;
+    verified_pin.reset();
+  }
+  void Fail(Failure f, std::string detail) {
+    std::lock_guard lock(mutex);
+    failure = f;
+    failure_detail = std::move(detail);
+  }
+};
+
+using TlsStateHolder = std::shared_ptr<TlsState>;
+
+void FreeTlsStateHolder(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<TlsStateHolder*>(ptr);
+}
+
+int TlsStateIndex() {
+  static const int index =
+      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeTlsStateHolder);
+  return index;
+}
+
+std::optional<Bytes> PinOfCertificate(X509* cert) {
+  if (cert == nullptr) return std::nullopt;
+  unsigned char* der = nullptr;
+  const int size = i2d_X509(cert, &der);
+  if (size <= 0) return std::nullopt;
+  auto pin = credential::TlsPinOfCertificate(ByteView(der, static_cast<size_t>(size)));
+  OPENSSL_free(der);
+  if (!pin.ok()) return std::nullopt;
+  return std::move(*pin);
+}
+
+// SSL_CTX_set_cert_verify_callback: decides on the server's certificate in place of OpenSSL's
+// chain verification. 1 accepts; 0 fails the handshake (cpprestsdk sets SSL_VERIFY_PEER).
+int VerifyServerCertificate(X509_STORE_CTX* store_ctx, void* arg) {
+  auto& state = *static_cast<TlsState*>(arg);
+  auto presented = PinOfCertificate(X509_STORE_CTX_get0_cert(store_ctx));
+  if (!presented) {
+    X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_UNSPECIFIED);
+    state.Fail(TlsState::Failure::kUntrusted, "the issuer presented no usable certificate");
+    return 0;
+  }
+  if (state.pin) {
+    if (!crypto::ConstantTimeEquals(*presented, *state.pin)) {
+      X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+      state.Fail(TlsState::Failure::kPinMismatch,
+                 "the issuer presented a TLS key (pin-sha256 " +
+                     credential::FormatTlsPin(*presented) +
+                     ") other than the one this device pinned at activation (" +
+                     credential::FormatTlsPin(*state.pin) + ")");
+      return 0;
+    }
+  } else if (X509_verify_cert(store_ctx) != 1) {
+    const int error = X509_STORE_CTX_get_error(store_ctx);
+    // X509_V_OK here means cpprestsdk's own per-certificate check (RFC 2818) refused.
+    state.Fail(TlsState::Failure::kUntrusted,
+               std::string("the issuer's TLS certificate is not trusted: ") +
+                   (error == X509_V_OK ? "it does not name the host"
+                                       : X509_verify_cert_error_string(error)));
+    return 0;
+  }
+  std::lock_guard lock(state.mutex);
+  state.verified_pin = std::move(presented);
+  return 1;
+}
+
+void TlsInfo(const SSL* ssl, int where, int) {
+  if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE))) return;
+  auto* holder =
+      static_cast<TlsStateHolder*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TlsStateIndex()));
+  if (holder == nullptr) return;
+  std::lock_guard lock((*holder)->mutex);
+  if (where & SSL_CB_HANDSHAKE_START) (*holder)->handshake_started = true;
+  if (where & SSL_CB_HANDSHAKE_DONE) (*holder)->handshake_done = true;
+}
+
+// http_client_config's ssl_context_callback: runs for each new connection's fresh context.
+// Throwing here fails the request; that only happens when memory runs out.
+void ConfigureTlsContext(const TlsStateHolder& state, boost::asio::ssl::context& context) {
+  SSL_CTX* ctx = context.native_handle();
+  auto holder = std::make_unique<TlsStateHolder>(state);
+  if (SSL_CTX_set_ex_data(ctx, TlsStateIndex(), holder.get()) != 1) {
+    throw std::runtime_error("cannot attach TLS state");
+  }
+  TlsState* raw = holder.release()->get();  // now owned by the context (FreeTlsStateHolder)
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    throw std::runtime_error("cannot require TLS 1.2");
+  }
+  SSL_CTX_set_info_callback(ctx, TlsInfo);
+  SSL_CTX_set_cert_verify_callback(ctx, VerifyServerCertificate, raw);
+  if (raw->pin) return;
+  // Replaces the default paths cpprestsdk loaded, so that a CA file means only these CAs.
+  SSL_CTX_set1_cert_store(ctx, raw->store.get());
+  X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  const int set = raw->host_is_ip
+                      ? X509_VERIFY_PARAM_set1_ip_asc(param, raw->host.c_str())
+                      : X509_VERIFY_PARAM_set1_host(param, raw->host.c_str(), raw->host.size());
+  if (set != 1) throw std::runtime_error("cannot set the expected host name");
+}
+
+// The trust store for CA mode: the file's certificates, or OpenSSL's default paths.
+Result<std::shared_ptr<X509_STORE>> LoadTrustStore(const std::string& ca_file) {
+  std::shared_ptr<X509_STORE> store(X509_STORE_new(), X509_STORE_free);
+  if (!store) return MakeError("internalError", "out of memory");
+  if (ca_file.empty()) {
+    if (X509_STORE_set_default_paths(store.get()) != 1) {
+      ERR_clear_error();
+      return MakeError("tlsError", "cannot load the system's trusted CAs");
+    }
+    return store;
+  }
+  if (!std::ifstream(ca_file).good()) {
+    return MakeError("ioError", "cannot read the CA file " + ca_file);
+  }
+  const bool loaded = X509_STORE_load_file(store.get(), ca_file.c_str()) == 1;
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store.get());
+  const bool any = objects != nullptr && sk_X509_OBJECT_num(objects) > 0;
+  ERR_clear_error();
+  if (!loaded || !any) {
+    return MakeError("invalidParameters", "the CA file holds no PEM certificate: " + ca_file);
+  }
+  return store;
+}
+
 }  // namespace
 
 struct IssuerClient::Impl {
-  explicit Impl(const std::string& server, web::http::client::http_client_config config)
-      : client(server, config) {}
+  explicit Impl(const std::string& server, web::http::client::http_client_config config,
+                std::shared_ptr<TlsState> tls_state)
+      : client(server, config), tls(std::move(tls_state)) {}
   web::http::client::http_client client;
+  std::shared_ptr<TlsState> tls;  // null for http://
+
+  // The error for a call that failed at the transport: a refused key or certificate, a
+  // failed handshake, or no connection at all.
+  Error TransportError(const std::string& what, const std::error_code& code) {
+    if (tls) {
+      std::lock_guard lock(tls->mutex);
+      if (tls->failure == TlsState::Failure::kPinMismatch) {
+        return MakeError("tlsPinMismatch", tls->failure_detail);
+      }
+      if (tls->failure == TlsState::Failure::kUntrusted) {
+        return MakeError("tlsError", tls->failure_detail);
+      }
+      // A handshake that began and did not finish, other than by a timeout, is TLS failing
+      // (no common version or cipher, or no TLS server at all), not the network.
+      if (tls->handshake_started && !tls->handshake_done && code != std::errc::timed_out) {
+        return MakeError("tlsError", "the TLS handshake with the issuer failed: " + what);
+      }
+    }
+    return MakeError("networkError", "cannot reach the issuer: " + what);
+  }
 
   Result<value> Post(const std::string& path, const value& body) {
+    if (tls) tls->BeginRequest();
     try {
       web::http::http_request request(web::http::methods::POST);
       request.set_request_uri(path);
       request.set_body(body.serialize(), "application/json");
       web::http::http_response response = client.request(request).get();
+      CommitServerPin();  // an answer, even a refusal, came over an accepted connection
       const std::string text = response.extract_string(true).get();
       value json;
       try {
@@ -95,28 +296,76 @@ struct IssuerClient::Impl {
       }
       return json;
     } catch (const web::http::http_exception& e) {
-      return MakeError("networkError", std::string("cannot reach the issuer: ") + e.what());
+      return TransportError(e.what(), e.error_code());
     } catch (const std::exception& e) {
-      return MakeError("networkError", std::string("cannot reach the issuer: ") + e.what());
+      return TransportError(e.what(), std::error_code());
     }
+  }
+
+  // After an answer arrived: the key it came over (unchanged on a kept-alive connection,
+  // where no handshake ran).
+  void CommitServerPin() {
+    if (!tls) return;
+    std::lock_guard lock(tls->mutex);
+    if (tls->verified_pin) tls->server_pin = tls->verified_pin;
   }
 };
 
 IssuerClient::IssuerClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 IssuerClient::~IssuerClient() = default;
 
-Result<std::unique_ptr<IssuerClient>> IssuerClient::Create(const std::string& server) {
-  if (server.rfind("http://", 0) != 0 && server.rfind("https://", 0) != 0) {
+Result<std::unique_ptr<IssuerClient>> IssuerClient::Create(const std::string& server,
+                                                           TlsTrust trust) {
+  const bool https = server.rfind("https://", 0) == 0;
+  if (!https && server.rfind("http://", 0) != 0) {
     return MakeError("invalidParameters", "server must be an http:// or https:// URL");
   }
+  if (!https && (trust.pin || !trust.ca_file.empty())) {
+    return MakeError("invalidParameters", "a TLS pin or CA file needs an https:// server");
+  }
+  if (trust.pin && trust.pin->size() != credential::kTlsPinSize) {
+    return MakeError("invalidParameters", "a TLS pin is 32 bytes");
+  }
+  if (trust.pin && !trust.ca_file.empty()) {
+    return MakeError("invalidParameters", "a TLS pin and a CA file exclude each other");
+  }
   try {
+    const web::uri uri(server);
     web::http::client::http_client_config config;
     config.set_timeout(kTimeout);
+    std::shared_ptr<TlsState> state;
+    if (https) {
+      state = std::make_shared<TlsState>();
+      state->pin = std::move(trust.pin);
+      state->host = uri.host();
+      if (state->host.size() >= 2 && state->host.front() == '[' && state->host.back() == ']') {
+        state->host = state->host.substr(1, state->host.size() - 2);
+      }
+      if (state->host.empty()) return MakeError("invalidParameters", "server URL has no host");
+      ASN1_OCTET_STRING* ip = a2i_IPADDRESS(state->host.c_str());
+      state->host_is_ip = ip != nullptr;
+      ASN1_OCTET_STRING_free(ip);
+      ERR_clear_error();
+      if (!state->pin) {
+        TILLIT_TRY_ASSIGN(state->store, LoadTrustStore(trust.ca_file));
+      }
+      // On by default; the verify callback above relies on SSL_VERIFY_PEER to fail the
+      // handshake when it refuses.
+      config.set_validate_certificates(true);
+      config.set_ssl_context_callback(
+          [state](boost::asio::ssl::context& context) { ConfigureTlsContext(state, context); });
+    }
     return std::unique_ptr<IssuerClient>(
-        new IssuerClient(std::make_unique<Impl>(server, config)));
+        new IssuerClient(std::make_unique<Impl>(server, config, std::move(state))));
   } catch (const std::exception&) {
     return MakeError("invalidParameters", "server is not a valid URL");
   }
+}
+
+std::optional<Bytes> IssuerClient::server_pin() const {
+  if (!impl_->tls) return std::nullopt;
+  std::lock_guard lock(impl_->tls->mutex);
+  return impl_->tls->server_pin;
 }
 
 Result<ActivationChallenge> IssuerClient::Challenge(const std::string& code) {

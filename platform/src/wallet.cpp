@@ -7,6 +7,7 @@
 #include <cpprest/json.h>
 
 #include "secure_file.h"
+#include "tillit/credential/tls_pin.h"
 
 namespace tillit::platform {
 namespace {
@@ -66,6 +67,17 @@ Result<std::optional<WalletEntry>> LoadWallet(const std::filesystem::path& dir) 
     entry.ca_certificate_der = std::move(*ca_der);
     auto at = obj.find("activatedAt");
     if (at != obj.end() && at->second.is_integer()) entry.activated_at = at->second.as_number().to_int64();
+    // Optional, so that wallets from before TLS pinning still load. A present but unusable
+    // pin is damage, not absence: ignoring it would silently drop the device to weaker trust.
+    if (auto pin = obj.find("tlsPin"); pin != obj.end()) {
+      if (!pin->second.is_string()) return Corrupt("tlsPin is not a string");
+      auto parsed = credential::ParseTlsPin(pin->second.as_string());
+      if (!parsed.ok()) return Corrupt("tlsPin is not a TLS pin");
+      if (entry.server.rfind("https://", 0) != 0) {
+        return Corrupt("tlsPin for a server that is not https://");
+      }
+      entry.tls_pin = std::move(*parsed);
+    }
     return std::optional<WalletEntry>(std::move(entry));
   } catch (const std::exception&) {
     return Corrupt("not valid JSON");
@@ -73,12 +85,20 @@ Result<std::optional<WalletEntry>> LoadWallet(const std::filesystem::path& dir) 
 }
 
 Status SaveWallet(const std::filesystem::path& dir, const WalletEntry& entry) {
+  // Never write what LoadWallet would call damaged.
+  if (entry.tls_pin && (entry.tls_pin->size() != credential::kTlsPinSize ||
+                        entry.server.rfind("https://", 0) != 0)) {
+    return MakeError("invalidParameters", "a TLS pin is 32 bytes and only for an https:// server");
+  }
   web::json::value json = web::json::value::object();
   json["version"] = web::json::value::number(kWalletVersion);
   json["server"] = web::json::value::string(entry.server);
   json["certificate"] = web::json::value::string(Base64Encode(entry.certificate_der));
   json["caCertificate"] = web::json::value::string(Base64Encode(entry.ca_certificate_der));
   json["activatedAt"] = web::json::value::number(static_cast<int64_t>(entry.activated_at));
+  if (entry.tls_pin) {
+    json["tlsPin"] = web::json::value::string(credential::FormatTlsPin(*entry.tls_pin));
+  }
   const std::string text = json.serialize() + "\n";
   TILLIT_TRY_ASSIGN(int fd, internal::OpenPrivateDirectory(dir));
   Status status = internal::WriteFileAtomically(fd, kWalletFile, AsBytes(text));

@@ -5,7 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "tillit/credential/tls_pin.h"
 #include "tillit/crypto/ed25519.h"
 #include "tillit/crypto/hash.h"
 #include "tillit/crypto/random.h"
@@ -43,6 +48,65 @@ TEST_CASE("activation QR text carries code and server") {
     INFO(bad);
     CHECK_FALSE(platform::ParseActivationInput(bad).ok());
   }
+}
+
+TEST_CASE("activation QR text: an https URL may carry the issuer's TLS pin") {
+  const Bytes pin = crypto::RandomBytes(32);
+  const std::string pin_text = credential::FormatTlsPin(pin);
+  auto r = platform::ParseActivationInput(
+      "tillit-activate:v1:K7F2-9XAM-C4P8-RT3N:https://id.example:8443#pin-sha256=" + pin_text);
+  REQUIRE(r.ok());
+  CHECK(r->code == "K7F29XAMC4P8RT3N");
+  CHECK(*r->server == "https://id.example:8443");  // the fragment is not part of the URL
+  REQUIRE(r->tls_pin.has_value());
+  CHECK(*r->tls_pin == pin);
+  // https without a pin (a TLS proxy the server cannot see behind): the system's CAs decide.
+  auto bare =
+      platform::ParseActivationInput("tillit-activate:v1:K7F29XAMC4P8RT3N:https://id.example");
+  REQUIRE(bare.ok());
+  CHECK(*bare->server == "https://id.example");
+  CHECK_FALSE(bare->tls_pin.has_value());
+  auto http =
+      platform::ParseActivationInput("tillit-activate:v1:K7F29XAMC4P8RT3N:http://127.0.0.1:8080");
+  REQUIRE(http.ok());
+  CHECK_FALSE(http->tls_pin.has_value());
+}
+
+TEST_CASE("activation QR text: a bad pin or fragment is invalidCode") {
+  const Bytes pin(32, 0xA5);
+  const std::string good = credential::FormatTlsPin(pin);
+  std::string flipped_tail = good;
+  flipped_tail.back() = 'B';  // sets a bit past the 32 bytes
+  const std::string prefix = "tillit-activate:v1:K7F29XAMC4P8RT3N:";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"pin with http://", "http://127.0.0.1:8080#pin-sha256=" + good},
+      {"other fragment", "https://id.example#section"},
+      {"empty fragment", "https://id.example#"},
+      {"other hash name", "https://id.example#pin-sha1=" + good},
+      {"upper-case name", "https://id.example#PIN-SHA256=" + good},
+      {"empty pin", "https://id.example#pin-sha256="},
+      {"truncated pin", "https://id.example#pin-sha256=" + good.substr(0, 42)},
+      {"long pin", "https://id.example#pin-sha256=" + good + "A"},
+      {"padded pin", "https://id.example#pin-sha256=" + good + "="},
+      {"standard base64", "https://id.example#pin-sha256=" + good.substr(0, 41) + "+/"},
+      {"stray bits", "https://id.example#pin-sha256=" + flipped_tail},
+      {"trailing text", "https://id.example#pin-sha256=" + good + "&x=1"},
+      {"second fragment", "https://id.example#pin-sha256=" + good + "#pin-sha256=" + good},
+      {"space", "https://id.example#pin-sha256= " + good.substr(1)},
+  };
+  for (const auto& [what, url] : cases) {
+    INFO(what);
+    auto r = platform::ParseActivationInput(prefix + url);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "invalidCode");
+  }
+  // The messages say what is wrong.
+  CHECK(platform::ParseActivationInput(prefix + cases[0].second).error().message.find("http://") !=
+        std::string::npos);
+  CHECK(platform::ParseActivationInput(prefix + cases[1].second).error().message.find("fragment") !=
+        std::string::npos);
+  CHECK(platform::ParseActivationInput(prefix + cases[6].second).error().message.find("pin") !=
+        std::string::npos);
 }
 
 TEST_CASE("proof-of-possession bytes follow docs/desk-api.md exactly") {
@@ -103,6 +167,77 @@ TEST_CASE("wallet: round trip, private file, damaged file refused and left alone
   }
   REQUIRE(platform::RemoveWallet(dir.path).ok());
   CHECK_FALSE(fs::exists(dir.path / "wallet.json"));
+}
+
+TEST_CASE("wallet: the TLS pin round-trips; old wallets load; a bad pin is walletCorrupt") {
+  TempDir dir;
+  REQUIRE(platform::PrepareDeviceHome(dir.path).ok());
+  const Bytes pin = crypto::RandomBytes(32);
+  platform::WalletEntry entry{"https://id.example", Bytes{1, 2, 3}, Bytes{4, 5}, 1700000000, pin};
+  REQUIRE(platform::SaveWallet(dir.path, entry).ok());
+  {
+    std::ifstream in(dir.path / "wallet.json");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("\"tlsPin\":\"" + credential::FormatTlsPin(pin) + "\"") != std::string::npos);
+  }
+  auto loaded = platform::LoadWallet(dir.path);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->has_value());
+  REQUIRE((*loaded)->tls_pin.has_value());
+  CHECK(*(*loaded)->tls_pin == pin);
+
+  // No pin (http://): no field written, none read.
+  entry = {"http://127.0.0.1:8080", Bytes{1, 2, 3}, Bytes{4, 5}, 1700000000, std::nullopt};
+  REQUIRE(platform::SaveWallet(dir.path, entry).ok());
+  {
+    std::ifstream in(dir.path / "wallet.json");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("tlsPin") == std::string::npos);
+  }
+  loaded = platform::LoadWallet(dir.path);
+  REQUIRE(loaded.ok());
+  CHECK_FALSE((*loaded)->tls_pin.has_value());
+
+  // A wallet written before pinning (https, no tlsPin) still loads, without a pin.
+  const std::string head =
+      R"({"version":1,"server":"https://id.example","certificate":"AQID","caCertificate":"BAU=","activatedAt":1700000000)";
+  { std::ofstream(dir.path / "wallet.json", std::ios::trunc) << head << "}"; }
+  loaded = platform::LoadWallet(dir.path);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->has_value());
+  CHECK_FALSE((*loaded)->tls_pin.has_value());
+
+  const std::string good = credential::FormatTlsPin(pin);
+  for (const std::string& bad :
+       {std::string(R"(,"tlsPin":")") + good.substr(1) + "\"",
+        std::string(R"(,"tlsPin":")") + good + "=\"", std::string(R"(,"tlsPin":"")"),
+        std::string(R"(,"tlsPin":null)"), std::string(R"(,"tlsPin":42)"),
+        std::string(R"(,"tlsPin":")") + Base64Encode(pin) + "\""}) {
+    INFO(bad);
+    { std::ofstream(dir.path / "wallet.json", std::ios::trunc) << head << bad << "}"; }
+    auto r = platform::LoadWallet(dir.path);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "walletCorrupt");
+  }
+  // A pin for an http:// server is damage too (it could never be used).
+  {
+    std::string http_head = head;
+    http_head.replace(http_head.find("https://id.example"), 18, "http://id.example");
+    std::ofstream(dir.path / "wallet.json", std::ios::trunc)
+        << http_head << R"(,"tlsPin":")" << good << "\"}";
+  }
+  auto r = platform::LoadWallet(dir.path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "walletCorrupt");
+
+  // SaveWallet never writes what LoadWallet would refuse.
+  for (const platform::WalletEntry& bad_entry :
+       {platform::WalletEntry{"http://id.example", Bytes{1}, Bytes{2}, 0, pin},
+        platform::WalletEntry{"https://id.example", Bytes{1}, Bytes{2}, 0, Bytes(31)}}) {
+    auto saved = platform::SaveWallet(dir.path, bad_entry);
+    REQUIRE_FALSE(saved.ok());
+    CHECK(saved.error().code == "invalidParameters");
+  }
 }
 
 TEST_CASE("wallet: a shared home directory is refused") {

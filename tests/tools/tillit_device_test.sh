@@ -30,6 +30,22 @@ run --home "$work/h" activate --server http://127.0.0.1:9 --code "ABCD-EFGH-JKLM
 [[ ! -e $work/h/wallet.json ]] && [[ ! -e $work/h/keystore/sealed_key.bin ]] || fail "failed activation left state behind"; ok
 run --home "$work/h" activate --code "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:http://127.0.0.1:9" --server http://127.0.0.1:10 --pin 482915
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidParameters"' <<<"$out" >/dev/null || fail "QR/server mismatch: $out"; ok
+# TLS trust (docs/device.md "Trusting the issuer"): what is refused before any network call.
+pin=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+run --home "$work/h" activate --code "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:http://127.0.0.1:9#pin-sha256=$pin" --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidCode"' <<<"$out" >/dev/null || fail "a pin with http://: $out"; ok
+run --home "$work/h" activate --code "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:https://127.0.0.1:9#pin-sha256=${pin:1}" --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidCode"' <<<"$out" >/dev/null || fail "a short pin: $out"; ok
+run --home "$work/h" activate --code "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:https://127.0.0.1:9#pin-sha256=$pin" --tls-ca /dev/null --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidParameters"' <<<"$out" >/dev/null || fail "--tls-ca with a pinned QR: $out"; ok
+run --home "$work/h" activate --server http://127.0.0.1:9 --code "ABCD-EFGH-JKLM-NPRS" --tls-ca /dev/null --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidParameters"' <<<"$out" >/dev/null || fail "--tls-ca with http://: $out"; ok
+run --home "$work/h" activate --server https://127.0.0.1:9 --code "ABCD-EFGH-JKLM-NPRS" --tls-ca "$work/missing.pem" --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "ioError"' <<<"$out" >/dev/null || fail "--tls-ca of a missing file: $out"; ok
+run --home "$work/h" activate --code "tillit-activate:v1:ABCD-EFGH-JKLM-NPRS:https://127.0.0.1:9#pin-sha256=$pin" --pin 482915
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "networkError"' <<<"$out" >/dev/null || fail "pinned, unreachable issuer: $out"; ok
+run --home "$work/h" show --tls-ca /dev/null; [[ $rc -eq 2 ]] || fail "--tls-ca does not apply to show"; ok
+[[ ! -e $work/h/wallet.json ]] || fail "a refused activation left a wallet"; ok
 run --home "$work/h" change-pin --pin 482915 --new-pin 739164 </dev/null
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "notActivated"' <<<"$out" >/dev/null || fail "change-pin before activation: $out"; ok
 for sub in activate show change-pin scan; do
@@ -48,6 +64,9 @@ run --home "$work/h" activate --server http://127.0.0.1:9 --code "ABCD-EFGH-JKLM
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "networkError"' <<<"$out" >/dev/null || fail "stale wallet blocks activation: $out"; ok
 run --home "$work/h" show
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "invalidCertificate"' <<<"$out" >/dev/null || fail "show with a bad certificate: $out"; ok
+printf '{"version":1,"server":"https://127.0.0.1:9","certificate":"AAAA","caCertificate":"AAAA","activatedAt":0,"tlsPin":"not-a-pin"}\n' >"$work/h/wallet.json"
+run --home "$work/h" show
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "walletCorrupt"' <<<"$out" >/dev/null || fail "show with a damaged tlsPin: $out"; ok
 echo '{"version":1' >"$work/h/wallet.json"
 run --home "$work/h" show
 [[ $rc -eq 1 ]] && jq -e '.errorCode == "walletCorrupt"' <<<"$out" >/dev/null || fail "show with a damaged wallet: $out"; ok

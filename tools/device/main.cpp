@@ -1,5 +1,6 @@
 // tillit-device: the resident's device, simulated on Linux (issue 3 "Device").
 //   tillit-device --home DIR activate [--server URL] (--code CODE | --image FILE) [--pin PIN]
+//                                      [--tls-ca FILE]
 //   tillit-device --home DIR show
 //   tillit-device --home DIR change-pin [--pin OLD] [--new-pin NEW]
 //   tillit-device --home DIR scan (--qr TEXT | --image FILE) [--pin PIN] [--approve | --decline]
@@ -23,6 +24,7 @@
 
 #include <cpprest/json.h>
 
+#include "tillit/credential/tls_pin.h"
 #include "tillit/crypto/ed25519.h"
 #include "tillit/crypto/hash.h"
 #include "tillit/crypto/pin_kdf.h"
@@ -51,15 +53,19 @@ constexpr const char* kUsage =
     "(DIR/keystore/) and the certificate (DIR/wallet.json); it is created with mode 0700.\n"
     "\n"
     "commands:\n"
-    "  activate --server URL (--code CODE | --image FILE) [--pin PIN]\n"
+    "  activate --server URL (--code CODE | --image FILE) [--pin PIN] [--tls-ca FILE]\n"
     "      Make a new key on this device, seal it under PIN, prove it to the issuer with the\n"
     "      activation code from the desk, and store the certificate the issuer makes.\n"
     "      CODE may also be the activation QR text (then --server may be left out);\n"
     "      --image reads that QR text from a PNG or JPEG picture of it.\n"
+    "      An https:// issuer: the QR text's #pin-sha256= pins the issuer's TLS key. With a\n"
+    "      bare code its certificate must verify against the system's CAs (or the PEM CAs\n"
+    "      in --tls-ca FILE), and the key it has then is pinned (trust on first use). All\n"
+    "      later commands accept only the pinned key.\n"
     "      Prints {\"identifier\", \"credentialSerial\"}.\n"
     "  show\n"
     "      Prints {\"identifier\", \"givenName\", \"surname\", \"assuranceLevel\",\n"
-    "      \"credentialSerial\", \"notAfter\", \"server\"}.\n"
+    "      \"credentialSerial\", \"notAfter\", \"server\", \"tlsPin\"} (tlsPin: https only).\n"
     "  change-pin [--pin OLD] [--new-pin NEW]\n"
     "      Re-seal the key under a new PIN. A wrong OLD counts as a wrong PIN.\n"
     "  scan (--qr TEXT | --image FILE) [--pin PIN] [--approve | --decline]\n"
@@ -81,7 +87,9 @@ constexpr const char* kUsage =
     "\n"
     "Errors: {\"errorCode\", \"message\"} on stdout, exit 1 (wrongPin adds \"attemptsLeft\").\n"
     "scan adds qrInvalid, qrExpired, orderNotActive, certificateErr, identifierMismatch,\n"
-    "notFound, imageUnreadable, qrNotFound, ioError (docs/device.md).\n"
+    "notFound, imageUnreadable, qrNotFound, ioError (docs/device.md). Over https://,\n"
+    "tlsPinMismatch: the issuer presented another TLS key than the pinned one; tlsError:\n"
+    "an untrusted certificate, a wrong host name or a failed TLS handshake.\n"
     "Usage errors: exit 2. TILLIT_DEVICE_KDF=interactive selects cheaper Argon2id settings\n"
     "for tests (default: the phone settings in docs/keystore.md).\n";
 
@@ -164,6 +172,25 @@ int Activate(const fs::path& home, const std::map<std::string, std::string>& opt
   }
   if (server.empty()) throw UsageError{"activate needs --server (or the activation QR text)"};
 
+  // Trust in an https:// issuer: the pin from the QR text, else the CAs (system or --tls-ca)
+  // for this one activation, whose key is then pinned (trust on first use).
+  platform::TlsTrust trust;
+  trust.pin = input->tls_pin;
+  if (auto ca_it = opts.find("--tls-ca"); ca_it != opts.end()) {
+    if (trust.pin) {
+      return Fail(
+          MakeError("invalidParameters",
+                    "--tls-ca does not apply: the activation QR text pins the issuer's TLS key"));
+    }
+    if (server.rfind("https://", 0) != 0) {
+      return Fail(MakeError("invalidParameters", "--tls-ca needs an https:// server"));
+    }
+    trust.ca_file = ca_it->second;
+  }
+  // Local checks only (the URL, the CA file): nothing reaches the issuer yet.
+  auto client = platform::IssuerClient::Create(server, trust);
+  if (!client.ok()) return Fail(client.error());
+
   if (auto prepared = platform::PrepareDeviceHome(home); !prepared.ok()) {
     return Fail(prepared.error());
   }
@@ -182,8 +209,6 @@ int Activate(const fs::path& home, const std::map<std::string, std::string>& opt
   // Check the PIN rules before anything costs a network call or a code attempt.
   if (auto valid = ValidateNewPin(*pin); !valid.ok()) return Fail(valid.error());
 
-  auto client = platform::IssuerClient::Create(server);
-  if (!client.ok()) return Fail(client.error());
   if ((*store)->HasKey()) {
     if (auto destroyed = (*store)->Destroy(); !destroyed.ok()) return Fail(destroyed.error());
   }
@@ -209,6 +234,11 @@ int Activate(const fs::path& home, const std::map<std::string, std::string>& opt
 
   platform::WalletEntry entry{server, done->certificate_der, done->ca_certificate_der,
                               SystemClock().NowUnixSeconds()};
+  if (server.rfind("https://", 0) == 0) {
+    // The key the activation calls went over: the QR's pin, or the one seen first.
+    entry.tls_pin = (*client)->server_pin();
+    if (!entry.tls_pin) return undo(MakeError("tlsError", "no TLS key was seen during activation"));
+  }
   auto verified = platform::VerifyWalletEntry(entry, entry.activated_at);
   if (!verified.ok()) return undo(verified.error());
   if (!(verified->holder_key() == key.verifying_key()) ||
@@ -257,6 +287,7 @@ int Show(const fs::path& home) {
   v["credentialSerial"] = value::string(verified->serial_hex());
   v["notAfter"] = value::string(FormatRfc3339(verified->not_after()));
   v["server"] = value::string(entry.server);
+  if (entry.tls_pin) v["tlsPin"] = value::string(credential::FormatTlsPin(*entry.tls_pin));
   PrintJson(v);
   return 0;
 }
@@ -415,6 +446,12 @@ Result<DeviceCredential> LoadCredential(const fs::path& home) {
                           std::move(serial)};
 }
 
+// The issuer client for an activated device: over https:// only the key pinned at
+// activation is accepted (a wallet from before pinning falls back to the system's CAs).
+Result<std::unique_ptr<platform::IssuerClient>> ClientFor(const platform::WalletEntry& entry) {
+  return platform::IssuerClient::Create(entry.server, platform::TlsTrust{entry.tls_pin, {}});
+}
+
 // The PIN from --pin, else asked (AskLine, without echo), then the key unlocked with it and
 // checked against the certificate. Errors: pinRequired, wrongPin (with `attempts_left`
 // set), pinLocked, notActivated, walletCorrupt.
@@ -486,7 +523,7 @@ int Scan(const fs::path& home, const std::map<std::string, std::string>& opts) {
   auto& verified = credential->verified;
   const std::string& credential_serial = credential->serial;
 
-  auto client = platform::IssuerClient::Create(credential->entry.server);
+  auto client = ClientFor(credential->entry);
   if (!client.ok()) return Fail(client.error());
   auto order = (*client)->ScanOrder(qr_text, credential_serial);
   if (!order.ok()) return Fail(order.error());
@@ -563,7 +600,7 @@ int Scan(const fs::path& home, const std::map<std::string, std::string>& opts) {
 int History(const fs::path& home, const std::map<std::string, std::string>& opts) {
   auto credential = LoadCredential(home);
   if (!credential.ok()) return Fail(credential.error());
-  auto client = platform::IssuerClient::Create(credential->entry.server);
+  auto client = ClientFor(credential->entry);
   if (!client.ok()) return Fail(client.error());
   std::optional<int> attempts_left;
   auto key = UnlockWithPin(*credential->store, opts, credential->verified, attempts_left);
@@ -634,7 +671,7 @@ int Run(int argc, char** argv) {
       if (name == "--home") {
         home = val;
       } else if (name == "--server" || name == "--code" || name == "--pin" || name == "--new-pin" ||
-                 name == "--qr" || name == "--image") {
+                 name == "--qr" || name == "--image" || name == "--tls-ca") {
         opts[name] = val;
       } else {
         throw UsageError{"unknown option " + name};
@@ -654,7 +691,7 @@ int Run(int argc, char** argv) {
     }
   };
   if (command == "activate") {
-    allow({"--server", "--code", "--image", "--pin"});
+    allow({"--server", "--code", "--image", "--pin", "--tls-ca"});
     return Activate(*home, opts);
   }
   if (command == "show") {

@@ -1,5 +1,6 @@
 // The device's HTTP client to the issuer (cpprestsdk), for the calls in docs/desk-api.md
-// "Device". Blocking; one instance per thread.
+// "Device", and how it trusts an https:// issuer (docs/device.md "Trusting the issuer").
+// Blocking; one instance per thread.
 #pragma once
 
 #include <cstdint>
@@ -53,11 +54,38 @@ struct DeviceHistoryPage {
   std::optional<uint64_t> next_offset;      // set when more entries follow
 };
 
+// How an https:// issuer is authenticated. TLS 1.2 or newer in either case.
+struct TlsTrust {
+  // The pin of the issuer's TLS key (32 bytes, tillit/credential/tls_pin.h). Set: the
+  // server's certificate is accepted iff the SHA-256 of its SubjectPublicKeyInfo equals the
+  // pin, and nothing else is checked — no chain, host name or validity dates. The pin, from
+  // the activation QR or the first activation, is the trust (as a known_hosts line is for
+  // SSH), so the issuer's certificate may be self-signed or renewed under the same key.
+  std::optional<Bytes> pin;
+  // Without a pin: a PEM file of CA certificates to verify the chain against; empty means
+  // the system's trust store (OpenSSL's default paths, which honour SSL_CERT_FILE and
+  // SSL_CERT_DIR). The certificate must also name the URL's host (DNS name or IP address).
+  std::string ca_file;
+};
+
 class IssuerClient {
  public:
-  // `server` is the issuer's base URL (http:// or https://). Error: "invalidParameters".
-  static Result<std::unique_ptr<IssuerClient>> Create(const std::string& server);
+  // `server` is the issuer's base URL (http:// or https://); `trust` applies to https://
+  // only. Errors: "invalidParameters" (not an http(s) URL; a pin or CA file with http://; a
+  // pin that is not 32 bytes; both a pin and a CA file; a CA file without a certificate),
+  // "ioError" (the CA file cannot be read).
+  static Result<std::unique_ptr<IssuerClient>> Create(const std::string& server,
+                                                      TlsTrust trust = {});
   ~IssuerClient();
+
+  // Every call below may also fail with "tlsPinMismatch" (the server presented a key other
+  // than the pinned one: another server, or the issuer replaced its key) or "tlsError" (any
+  // other certificate or TLS handshake failure: untrusted chain, wrong host name, no TLS).
+
+  // The pin of the TLS certificate the server presented on the latest connection over which
+  // a call succeeded; nullopt for http:// or before any successful call. With a pin it is
+  // that pin; without one it is what a device keeps for later calls (trust on first use).
+  std::optional<Bytes> server_pin() const;
 
   // POST /device/v1/activation/challenge. Server errors come back with the server's
   // errorCode (e.g. "invalidCode", "codeExpired"); no connection → "networkError"; a reply
