@@ -22,20 +22,21 @@ alpha() { local n=$1 s=; while :; do s=$(printf "\\$(printf '%03o' $((97 + n % 2
 
 # Starts tillit-server on $work/data (stdout and stderr appended to $work/server.out and
 # $work/server.err, which tests grep for secrets) and waits until it listens. Arguments are
-# passed on to `serve` (e.g. --checkpoint-interval 1). Set server_listen=HOST:PORT to listen
-# there instead of on an ephemeral port (devices keep the URL they were activated with).
+# passed on to `serve` (e.g. --checkpoint-interval 1, or --tls-cert/--tls-key: `url` is then
+# https://). Set server_listen=HOST:PORT to listen there instead of on an ephemeral port
+# (devices keep the URL they were activated with).
 start_server() {
   # The log is appended across restarts: wait for a listening line beyond those before.
   local before
-  before=$(grep -c '^listening on http://' "$work/server.out" 2>/dev/null || true)
+  before=$(grep -c '^listening on https\?://' "$work/server.out" 2>/dev/null || true)
   "$bin/tillit-server" serve --data "$work/data" --listen "${server_listen:-127.0.0.1:0}" "$@" >> "$work/server.out" 2>> "$work/server.err" &
   server_pid=$!
   for _ in $(seq 1 200); do
-    (( $(grep -c '^listening on http://' "$work/server.out" || true) > ${before:-0} )) && break
+    (( $(grep -c '^listening on https\?://' "$work/server.out" || true) > ${before:-0} )) && break
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; fail "server exited"; }
     sleep 0.05
   done
-  url=$(sed -n 's/^listening on \(http:\/\/[^ ]*\)$/\1/p' "$work/server.out" | tail -1)
+  url=$(sed -n 's/^listening on \(https\?:\/\/[^ ]*\)$/\1/p' "$work/server.out" | tail -1)
   [[ -n $url ]] || fail "no listening line"
 }
 # Stops the server with SIGTERM; it must exit 0 (graceful stop).
