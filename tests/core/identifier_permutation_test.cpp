@@ -3,6 +3,10 @@
 // keys matter; bad keys and domains are rejected.
 #include <doctest/doctest.h>
 
+#include <sodium.h>
+
+#include <array>
+#include <string>
 #include <vector>
 
 #include "tillit/identifier/identifier.h"
@@ -147,4 +151,76 @@ TEST_CASE("permutation: a moved-to permutation is the same permutation") {
   for (uint64_t x = 0; x < 1000; ++x) before.push_back(p->Permute(x));
   FeistelPermutation moved = std::move(*p);
   for (uint64_t x = 0; x < 1000; ++x) CHECK(moved.Permute(x) == before[x]);
+}
+
+namespace {
+
+// docs/identifier.md §4 written directly over libsodium (crypto_generichash for the round
+// keys, crypto_shorthash for the round function): the implementation this file tests
+// computes SipHash itself for speed and must agree with libsodium everywhere.
+class ReferencePermutation {
+ public:
+  ReferencePermutation(const Bytes& key, uint64_t domain) : domain_(domain) {
+    while ((uint64_t{1} << (2 * half_bits_)) < domain) ++half_bits_;
+    const std::string context = "tillit-identifier-v1-round";
+    for (int i = 0; i < FeistelPermutation::kRounds; ++i) {
+      Bytes message(context.begin(), context.end());
+      message.push_back(static_cast<uint8_t>(i));
+      REQUIRE(crypto_generichash(round_keys_[static_cast<size_t>(i)].data(), 16, message.data(),
+                                 message.size(), key.data(), key.size()) == 0);
+    }
+  }
+
+  uint64_t Permute(uint64_t x) const {
+    uint64_t y = Encrypt(x);
+    while (y >= domain_) y = Encrypt(y);
+    return y;
+  }
+
+ private:
+  uint64_t Round(int i, uint64_t half) const {
+    const uint64_t message_value = (static_cast<uint64_t>(i) << 32) | half;
+    uint8_t message[8];
+    for (int b = 0; b < 8; ++b) message[b] = static_cast<uint8_t>(message_value >> (8 * b));
+    uint8_t hash[8];
+    crypto_shorthash(hash, message, 8, round_keys_[static_cast<size_t>(i)].data());
+    uint64_t value = 0;
+    for (int b = 7; b >= 0; --b) value = (value << 8) | hash[b];
+    return value & ((uint64_t{1} << half_bits_) - 1);
+  }
+
+  uint64_t Encrypt(uint64_t x) const {
+    const uint64_t mask = (uint64_t{1} << half_bits_) - 1;
+    uint64_t left = x >> half_bits_, right = x & mask;
+    for (int i = 0; i < FeistelPermutation::kRounds; ++i) {
+      const uint64_t next = left ^ Round(i, right);
+      left = right;
+      right = next;
+    }
+    return (left << half_bits_) | right;
+  }
+
+  uint64_t domain_;
+  int half_bits_ = FeistelPermutation::kMinHalfBits;
+  std::array<std::array<uint8_t, 16>, FeistelPermutation::kRounds> round_keys_{};
+};
+
+}  // namespace
+
+TEST_CASE("permutation: agrees with the definition over libsodium for random keys") {
+  REQUIRE(sodium_init() >= 0);
+  for (uint64_t domain : {uint64_t{5}, uint64_t{1000}, uint64_t{1} << 40, kPayloadCount}) {
+    for (int k = 0; k < 8; ++k) {
+      Bytes key(32);
+      randombytes_buf(key.data(), key.size());
+      auto fast = FeistelPermutation::Create(key, domain);
+      REQUIRE(fast.ok());
+      const ReferencePermutation reference(key, domain);
+      for (int n = 0; n < 200; ++n) {
+        const uint64_t x = randombytes_uniform(UINT32_MAX) * uint64_t{0x9E3779B9} % domain;
+        INFO("domain ", domain, " x ", x);
+        CHECK(fast->Permute(x) == reference.Permute(x));
+      }
+    }
+  }
 }

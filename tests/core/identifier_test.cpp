@@ -86,6 +86,11 @@ TEST_CASE("payload encoding: boundaries and round trips") {
   CHECK(Identifier::FromPayload(kPayloadCount - 1)->ToString() == "ZZZZZZZZZZZM");
   CHECK(Identifier::FromPayload(kTailCount)->ToString().substr(0, 11) == "B0000000000");
   CHECK(Identifier::FromPayload(kTailCount - 1)->ToString().substr(0, 11) == "AZZZZZZZZZZ");
+  // Where the encoder splits the tail into two five-digit halves.
+  constexpr uint64_t kHalf = 31ULL * 31 * 31 * 31 * 31;
+  CHECK(Identifier::FromPayload(kHalf - 1)->ToString().substr(0, 11) == "A00000ZZZZZ");
+  CHECK(Identifier::FromPayload(kHalf)->ToString().substr(0, 11) == "A0000100000");
+  CHECK(Identifier::FromPayload(kHalf * 3 + 2)->ToString().substr(0, 11) == "A0000300002");
   auto bad = Identifier::FromPayload(kPayloadCount);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "payloadOutOfRange");

@@ -98,15 +98,33 @@ Result<Identifier> Identifier::FromPayload(uint64_t payload) {
     return MakeError("payloadOutOfRange", "payload " + std::to_string(payload) + " is not below " +
                                               std::to_string(kPayloadCount));
   }
-  std::string text(kLength, '0');
-  text[0] = kLetters[payload / kTailCount];
-  uint64_t tail = payload % kTailCount;
-  for (size_t i = kLength - 2; i >= 1; --i) {
-    text[i] = kAlphabet[tail % kRadix];
-    tail /= kRadix;
+  // Symbol values: the letter, then the tail's ten base-31 digits. The tail is split into
+  // two five-digit halves (each below 31^5 < 2^25) so that the two chains of divisions by
+  // a constant run side by side; identifier allocation is on the enrolment path and its
+  // throughput is benchmarked (docs/performance.md §7).
+  constexpr uint32_t kHalfCount = 31 * 31 * 31 * 31 * 31;
+  static_assert(uint64_t{kHalfCount} * kHalfCount == kTailCount);
+  uint32_t values[kLength - 1];
+  values[0] = 10 + static_cast<uint32_t>(payload / kTailCount);
+  const uint64_t tail = payload % kTailCount;
+  uint32_t high = static_cast<uint32_t>(tail / kHalfCount);
+  uint32_t low = static_cast<uint32_t>(tail % kHalfCount);
+  for (size_t i = 5; i >= 1; --i) {
+    values[i] = high % kRadix;
+    high /= kRadix;
+    values[i + 5] = low % kRadix;
+    low /= kRadix;
   }
-  text[kLength - 1] = ComputeCheckCharacter(std::string_view(text).substr(0, kLength - 1));
-  return Identifier(std::move(text));
+  // The check character of docs/identifier.md §3, from the values already at hand (the
+  // same arithmetic as ComputeCheckCharacter, which starts from text).
+  uint32_t sum = 0;
+  char text[kLength];
+  for (size_t i = 0; i < kLength - 1; ++i) {
+    sum += static_cast<uint32_t>(i + 1) * values[i];
+    text[i] = kAlphabet[values[i]];
+  }
+  text[kLength - 1] = kAlphabet[(kMinusInverseOf12 * (sum % kRadix)) % kRadix];
+  return Identifier(std::string(text, kLength));
 }
 
 uint64_t Identifier::Payload() const {

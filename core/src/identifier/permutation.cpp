@@ -1,5 +1,6 @@
 // Balanced Feistel network with cycle-walking (docs/identifier.md §4). Round keys come
-// from keyed BLAKE2b; the round function is SipHash-2-4, both from libsodium.
+// from keyed BLAKE2b (libsodium); the round function is SipHash-2-4, written out here for
+// 8-byte messages and checked against libsodium's crypto_shorthash in the tests.
 #include "tillit/identifier/permutation.h"
 
 #include <sodium.h>
@@ -23,14 +24,53 @@ void EnsureSodium() {
   TILLIT_CHECK(ready);
 }
 
-void StoreLe64(uint64_t v, uint8_t out[8]) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
 uint64_t LoadLe64(const uint8_t in[8]) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | in[i];
   return v;
+}
+
+constexpr uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+inline void SipRound(uint64_t& v0, uint64_t& v1, uint64_t& v2, uint64_t& v3) {
+  v0 += v1;
+  v1 = Rotl(v1, 13);
+  v1 ^= v0;
+  v0 = Rotl(v0, 32);
+  v2 += v3;
+  v3 = Rotl(v3, 16);
+  v3 ^= v2;
+  v0 += v3;
+  v3 = Rotl(v3, 21);
+  v3 ^= v0;
+  v2 += v1;
+  v1 = Rotl(v1, 17);
+  v1 ^= v2;
+  v2 = Rotl(v2, 32);
+}
+
+// SipHash-2-4 of one 8-byte message m (read as LE64), from the keyed initial state: the
+// same value as libsodium's crypto_shorthash (tested against it), written out for this one
+// length because the general-purpose call was three quarters of an identifier's cost
+// (docs/performance.md §7).
+inline uint64_t SipHash24Of8Bytes(const std::array<uint64_t, 4>& state, uint64_t m) {
+  uint64_t v0 = state[0], v1 = state[1], v2 = state[2], v3 = state[3];
+  v3 ^= m;
+  SipRound(v0, v1, v2, v3);
+  SipRound(v0, v1, v2, v3);
+  v0 ^= m;
+  // The final block holds only the message length (8) in its top byte.
+  constexpr uint64_t kLengthBlock = uint64_t{8} << 56;
+  v3 ^= kLengthBlock;
+  SipRound(v0, v1, v2, v3);
+  SipRound(v0, v1, v2, v3);
+  v0 ^= kLengthBlock;
+  v2 ^= 0xff;
+  SipRound(v0, v1, v2, v3);
+  SipRound(v0, v1, v2, v3);
+  SipRound(v0, v1, v2, v3);
+  SipRound(v0, v1, v2, v3);
+  return v0 ^ v1 ^ v2 ^ v3;
 }
 
 }  // namespace
@@ -60,9 +100,16 @@ Result<FeistelPermutation> FeistelPermutation::Create(ByteView key, uint64_t dom
       message[j] = static_cast<uint8_t>(kRoundKeyContext[j]);
     }
     message[kRoundKeyContext.size()] = static_cast<uint8_t>(i);
-    RoundKey& round_key = permutation.round_keys_[static_cast<size_t>(i)];
-    TILLIT_CHECK(crypto_generichash(round_key.data(), round_key.size(), message, sizeof message,
+    uint8_t round_key[crypto_shorthash_KEYBYTES];
+    TILLIT_CHECK(crypto_generichash(round_key, sizeof round_key, message, sizeof message,
                                     key.data(), key.size()) == 0);
+    const uint64_t k0 = LoadLe64(round_key);
+    const uint64_t k1 = LoadLe64(round_key + 8);
+    sodium_memzero(round_key, sizeof round_key);
+    // SipHash's initialisation: "somepseudorandomlygeneratedbytes" xor the key.
+    permutation.round_keys_[static_cast<size_t>(i)] = {
+        k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+        k1 ^ 0x7465646279746573ULL};
   }
   return permutation;
 }
@@ -93,11 +140,8 @@ void FeistelPermutation::Wipe() { sodium_memzero(round_keys_.data(), sizeof roun
 // F_i(R) = low h bits of SipHash-2-4(K_i, LE64(i * 2^32 + R)). R < 2^31, so the message is
 // LE32(R) || byte(i) || 0 0 0. DO NOT CHANGE.
 uint64_t FeistelPermutation::Round(int round, uint64_t half) const {
-  uint8_t message[8];
-  StoreLe64((static_cast<uint64_t>(round) << 32) | half, message);
-  uint8_t hash[crypto_shorthash_BYTES];
-  crypto_shorthash(hash, message, sizeof message, round_keys_[static_cast<size_t>(round)].data());
-  return LoadLe64(hash) & half_mask_;
+  const uint64_t message = (static_cast<uint64_t>(round) << 32) | half;
+  return SipHash24Of8Bytes(round_keys_[static_cast<size_t>(round)], message) & half_mask_;
 }
 
 // x = L * 2^h + R; round i: (L, R) -> (R, L xor F_i(R)).

@@ -52,7 +52,9 @@ class FeistelPermutation {
   int half_bits() const { return half_bits_; }
 
  private:
-  using RoundKey = std::array<uint8_t, 16>;
+  // SipHash-2-4's state after the key is mixed in (v0..v3 of the reference), one per
+  // round: the key-dependent half of every hash, computed once in Create.
+  using RoundKey = std::array<uint64_t, 4>;
 
   FeistelPermutation(uint64_t domain_size, int half_bits);
   // One pass of the network over [0, 2^(2h)).
