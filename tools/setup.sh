@@ -12,6 +12,7 @@ packages=(
   libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3
   libcpprest-dev libboost-dev libboost-system-dev libzxing-dev libpng-dev libjpeg-dev
   doctest-dev libbenchmark-dev jq curl
+  libp11-kit-dev softhsm2 opensc  # the PKCS#11 header; a software token and its tool for tests
 )
 # Extra packages a caller needs besides the build's (tools/fuzz.sh: clang and its runtime).
 read -r -a extra <<<"${TILLIT_EXTRA_PACKAGES:-}"

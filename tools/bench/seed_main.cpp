@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
         serial[0] = static_cast<uint8_t>((serial[0] & 0x7f) | 0x40);  // as ActivationService
         std::copy(serial.begin(), serial.end(), request.serial.begin());
         TILLIT_TRY_ASSIGN(Bytes der, credential::IssueHolderCertificate(
-                                         keys->ca_key(), keys->ca_certificate_der(), request));
+                                         keys->ca_signer(), keys->ca_certificate_der(), request));
         const auto key = device.verifying_key().bytes();
         TILLIT_TRY(db.credentials().Insert(tx, {.serial = HexEncode(serial),
                                                 .identifier = id.ToString(),

@@ -1,6 +1,7 @@
 // audit-verify, backup and the periodic checkpoints (see audit_commands.h). Each command
 // prints one JSON object on stdout; a runtime error prints {"errorCode", "details"} on
 // stdout and a line on stderr.
+#include "ca_key_options.h"
 #include "cli_options.h"
 #include "audit_commands.h"
 
@@ -28,12 +29,14 @@ constexpr const char* kAuditVerifyUsage =
     "  (signature by the result key, and that it pins the chain's entry at its seq), and that\n"
     "  no checkpoint pins an entry beyond the end. Prints {\"ok\": true, \"entries\", \"head\",\n"
     "  \"checkpoints\", \"lastCheckpoint\"} (exit 0) or {\"ok\": false, \"firstBrokenSeq\",\n"
-    "  \"reason\"} (exit 1). Progress on stderr for long logs. Runs beside a live server.\n";
+    "  \"reason\"} (exit 1). Progress on stderr for long logs. Runs beside a live server.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kBackupUsage =
     "usage: tillit-server admin --data DIR backup FILE\n"
     "  Writes a consistent copy of the database to FILE (never overwritten) while the server\n"
     "  runs, through FILE.tmp, fsync and rename. Progress on stderr. The copy holds no keys:\n"
-    "  back up ca.key, ca.pem, identifier.key, pepper.key and result.key as well\n"
+    "  back up ca.key (or ca.key.pem), ca.pem, identifier.key, pepper.key and result.key\n"
+    "  as well\n"
     "  (docs/operations.md §6). Prints {\"backup\": FILE, \"pages\", \"bytes\"}.\n";
 
 void Print(const value& v) {
@@ -73,19 +76,27 @@ value CheckpointJson(const st::AuditCheckpoint& c) {
   return v;
 }
 
-int AuditVerify(const std::string& data_dir) {
+int AuditVerify(const std::string& data_dir, const service::CaKeyOptions& ca_key) {
   SystemClock clock;
   if (auto present = RequireDatabase(data_dir); !present.ok()) return Fail(present.error());
   // IssuerKeys creates missing keys; in a restored directory without its key files that
   // would mint a new CA and result key. Refuse instead: the keys must be copied first.
-  for (const char* name : {"ca.key", "ca.pem", "identifier.key", "pepper.key", "result.key"}) {
+  auto exists = [&](const char* name) {
     struct stat st {};
-    if (::stat((data_dir + "/" + name).c_str(), &st) != 0) {
+    return ::stat((data_dir + "/" + name).c_str(), &st) == 0;
+  };
+  for (const char* name : {"ca.pem", "identifier.key", "pepper.key", "result.key"}) {
+    if (!exists(name)) {
       return Fail(MakeError("notFound", std::string("no ") + name + " in " + data_dir +
                                             ": copy the key files with the database"));
     }
   }
-  auto keys = service::IssuerKeys::LoadOrCreate(data_dir, clock);
+  // The CA key is a file (plain or encrypted) unless it is in a token.
+  if (!ca_key.pkcs11 && !exists("ca.key") && !exists("ca.key.pem")) {
+    return Fail(MakeError("notFound", "no ca.key or ca.key.pem in " + data_dir +
+                                          ": copy the key files with the database"));
+  }
+  auto keys = service::IssuerKeys::LoadOrCreate(data_dir, clock, ca_key);
   if (!keys.ok()) return Fail(keys.error());
   auto store = st::OpenSqliteStore({.path = service::DatabasePath(data_dir), .clock = &clock});
   if (!store.ok()) return Fail(store.error());
@@ -163,7 +174,10 @@ std::optional<int> RunAuditCommand(const std::vector<std::string>& args) {
   if (command != "audit-verify" && command != "backup") return std::nullopt;
   const char* usage = command == "backup" ? kBackupUsage : kAuditVerifyUsage;
   server_cli::Options options;
-  if (auto error = server_cli::ParseOptions(args, 2, {"--data"}, 2, options)) {
+  // backup copies the database only and needs no key.
+  const std::vector<std::string> allowed =
+      command == "backup" ? std::vector<std::string>{"--data"} : server_cli::WithCaKeyFlags({"--data"});
+  if (auto error = server_cli::ParseOptions(args, 2, allowed, 2, options)) {
     return Usage(*error, usage);
   }
   const std::string data = options.values["--data"];
@@ -174,7 +188,9 @@ std::optional<int> RunAuditCommand(const std::vector<std::string>& args) {
   if (data.empty()) return Usage("--data is required", usage);
   if (command == "audit-verify") {
     if (options.positional.size() != 1) return Usage("audit-verify takes no arguments", usage);
-    return AuditVerify(data);
+    auto ca_key = server_cli::TakeCaKeyOptions(options);
+    if (!ca_key.ok()) return Usage(ca_key.error().message, usage);
+    return AuditVerify(data, *ca_key);
   }
   if (options.positional.size() != 2 || options.positional[1].empty()) {
     return Usage("backup takes one FILE", usage);

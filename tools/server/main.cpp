@@ -1,9 +1,14 @@
 // tillit-server: runs the issuer (`serve`) and the operator's commands (`admin`) on a data
 // directory. The interface is tested from outside (docs/operations.md); keep it exact:
 //   tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] [--demo-rp FILE]
+//                       [--tls-cert FILE --tls-key FILE [--rp-client-ca FILE]]
+//                       [--public-tls-pin PIN]
 //   tillit-server admin --data DIR add-officer --name NAME --organisation ORG --role ROLE
-//   tillit-server admin --data DIR add-rp --name NAME
+//   tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]
+//   tillit-server admin --data DIR set-rp-client-subject --rp-id ID (--client-subject S | --clear)
 //   tillit-server admin --data DIR audit-verify | backup FILE   (audit_commands.h)
+//   tillit-server admin --data DIR protect-ca-key ...           (ca_key_options.h)
+// serve and the admin commands that open the keys take the CA key flags (ca_key_options.h).
 // Usage errors exit 2 with a message on stderr; runtime errors exit 1.
 #include <cpprest/json.h>
 #include <signal.h>
@@ -12,14 +17,18 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ca_key_options.h"
 #include "cli_options.h"
+#include "tillit/credential/tls_pin.h"
 #include "tillit/ports.h"
 #include "tillit/server/api/demo_routes.h"
 #include "tillit/server/api/desk_routes.h"
@@ -51,23 +60,43 @@ using namespace tillit;
 
 constexpr const char* kUsage =
     "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] "
-    "[--checkpoint-interval SECONDS] [--demo-rp FILE]\n"
+    "[--checkpoint-interval SECONDS] [--demo-rp FILE] "
+    "[--tls-cert FILE --tls-key FILE [--rp-client-ca FILE]] [--public-tls-pin PIN]\n"
     "       tillit-server admin --data DIR audit-verify\n"
     "       tillit-server admin --data DIR backup FILE\n"
     "       tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
-    "       tillit-server admin --data DIR add-rp --name NAME\n"
+    "       tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]\n"
+    "       tillit-server admin --data DIR set-rp-client-subject --rp-id ID "
+    "(--client-subject SUBJECT | --clear)\n"
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
-    "... (offline desks: docs/offline-desk.md)\n";
+    "... (offline desks: docs/offline-desk.md)\n"
+    "       tillit-server admin --data DIR protect-ca-key "
+    "(--ca-key-passphrase-file FILE | --ca-key-passphrase-env NAME)\n"
+    "  serve and the admin commands that open the keys take the CA key flags "
+    "(tillit-server admin --help).\n";
 constexpr const char* kServeUsage =
     "usage: tillit-server serve --data DIR [--listen HOST:PORT] [--public-url URL] "
-    "[--checkpoint-interval SECONDS] [--demo-rp FILE]\n"
+    "[--checkpoint-interval SECONDS] [--demo-rp FILE] "
+    "[--tls-cert FILE --tls-key FILE [--rp-client-ca FILE]] [--public-tls-pin PIN]\n"
     "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
     "  --listen      address to listen on (default $TILLIT_LISTEN or 127.0.0.1:8080);\n"
-    "                port 0 picks a free port. Prints 'listening on http://HOST:PORT'.\n"
-    "  --public-url  the URL devices use to reach the server (default http://HOST:PORT);\n"
-    "                also the \"iss\" of result JWSs (docs/protocol.md §6)\n"
+    "                port 0 picks a free port. Prints 'listening on http://HOST:PORT'\n"
+    "                (https:// with --tls-cert).\n"
+    "  --public-url  the URL devices use to reach the server (default http://HOST:PORT, or\n"
+    "                https://HOST:PORT with --tls-cert); also the \"iss\" of result JWSs\n"
+    "                (docs/protocol.md §6)\n"
+    "  --tls-cert FILE --tls-key FILE  serve HTTPS only (TLS 1.2 or 1.3, no plain-HTTP\n"
+    "                fallback): FILE is PEM, the certificate then any intermediates, and its\n"
+    "                unencrypted private key. The activation QR then carries the pin of the\n"
+    "                certificate's key (docs/http.md §TLS)\n"
+    "  --rp-client-ca FILE  with --tls-cert: e-services may authenticate with a client\n"
+    "                certificate issued by a CA in FILE (PEM) instead of their API key; the\n"
+    "                certificate's subject names the e-service (admin set-rp-client-subject)\n"
+    "  --public-tls-pin PIN  behind a TLS-terminating proxy: the pin of the proxy's key\n"
+    "                (43 base64url characters, docs/http.md §TLS) for the activation QR;\n"
+    "                needs an https:// --public-url, not with --tls-cert\n"
     "  --checkpoint-interval  sign an audit checkpoint every SECONDS when the log has grown,\n"
     "                and at shutdown (default 300; 0: never) (docs/storage.md §7.1)\n"
     "  --demo-rp     serve the sample e-service at /demo/ as the e-service in FILE (the\n"
@@ -78,27 +107,52 @@ constexpr const char* kServeUsage =
     "                officer token (default 5000:10000); over either: 429 with Retry-After\n"
     "                (docs/http.md §Abuse limits)\n"
     "  --threads N   worker threads (default 16; handlers wait on disk, so more than cores)\n"
+    TILLIT_CA_KEY_USAGE
     "  Stops cleanly on SIGINT or SIGTERM.\n";
 constexpr const char* kAdminUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
-    "       tillit-server admin --data DIR add-rp --name NAME\n"
+    "       tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]\n"
+    "       tillit-server admin --data DIR set-rp-client-subject --rp-id ID "
+    "(--client-subject SUBJECT | --clear)\n"
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
     "... (offline desks: docs/offline-desk.md)\n"
     "       tillit-server admin --data DIR audit-verify\n"
     "       tillit-server admin --data DIR backup FILE\n"
-    "  Prints one JSON object; a token or API key is shown only this once.\n";
+    "       tillit-server admin --data DIR protect-ca-key "
+    "(--ca-key-passphrase-file FILE | --ca-key-passphrase-env NAME)\n"
+    "  Prints one JSON object; a token or API key is shown only this once.\n"
+    "  Every command but backup opens the issuer's keys and takes the CA key flags:\n"
+    TILLIT_CA_KEY_USAGE;
 constexpr const char* kAddOfficerUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
     "--role officer|supervisor\n"
-    "  Prints {\"officerId\": ..., \"token\": ...}.\n";
+    "  Prints {\"officerId\": ..., \"token\": ...}.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kRevokeOfficerUsage =
     "usage: tillit-server admin --data DIR revoke-officer --officer-id ID\n"
-    "  The officer's token stops working at once. Prints {\"officerId\": ..., \"status\": \"revoked\"}.\n";
+    "  The officer's token stops working at once. Prints {\"officerId\": ..., \"status\": \"revoked\"}.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kAddRpUsage =
-    "usage: tillit-server admin --data DIR add-rp --name NAME\n"
-    "  Prints {\"rpId\": ..., \"apiKey\": ...}.\n";
+    "usage: tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]\n"
+    "  Prints {\"rpId\": ..., \"apiKey\": ...} (and \"clientSubject\" when given).\n"
+    "  --client-subject  the e-service may also authenticate with a TLS client certificate\n"
+    "                with exactly this subject, issued by a CA in serve's --rp-client-ca. Give\n"
+    "                it in RFC 2253 form, e.g. CN=e-tjanst,O=Exempelkommun,C=SE, exactly as\n"
+    "                `openssl x509 -noout -subject -nameopt RFC2253 -in CERT` prints it\n"
+    "                (without its \"subject=\"). Unique among e-services.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
+constexpr const char* kSetRpClientSubjectUsage =
+    "usage: tillit-server admin --data DIR set-rp-client-subject --rp-id ID "
+    "(--client-subject SUBJECT | --clear)\n"
+    "  Sets (or with --clear removes) the TLS client certificate subject an e-service may\n"
+    "  authenticate with instead of its API key; the old subject stops working at once in\n"
+    "  this process and within a second in a running server. SUBJECT is RFC 2253 text, e.g.\n"
+    "  CN=e-tjanst,O=Exempelkommun,C=SE, exactly as\n"
+    "  `openssl x509 -noout -subject -nameopt RFC2253 -in CERT` prints it (without its\n"
+    "  \"subject=\"). Prints {\"rpId\": ..., \"clientSubject\": SUBJECT or null}.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 
 using server_cli::Options;
 using server_cli::ParseOptions;
@@ -119,9 +173,10 @@ struct Issuer {
   std::unique_ptr<server::storage::Store> store;
 };
 
-Result<std::unique_ptr<Issuer>> OpenIssuer(const std::string& data_dir) {
+Result<std::unique_ptr<Issuer>> OpenIssuer(const std::string& data_dir,
+                                           const service::CaKeyOptions& ca_key) {
   auto issuer = std::make_unique<Issuer>();
-  TILLIT_TRY_ASSIGN(auto keys, service::IssuerKeys::LoadOrCreate(data_dir, issuer->clock));
+  TILLIT_TRY_ASSIGN(auto keys, service::IssuerKeys::LoadOrCreate(data_dir, issuer->clock, ca_key));
   issuer->keys = std::make_unique<service::IssuerKeys>(std::move(keys));
   TILLIT_TRY_ASSIGN(issuer->store, server::storage::OpenSqliteStore(
                                        {.path = service::DatabasePath(data_dir),
@@ -147,12 +202,23 @@ bool ParseListen(const std::string& text, std::string& host, uint16_t& port) {
   return true;
 }
 
+// The formatted pin of the first certificate in a PEM file (the leaf of a chain file).
+Result<std::string> TlsPinOfCertificateFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError("invalidTlsConfig", "cannot read " + path);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  TILLIT_TRY_ASSIGN(Bytes pin, credential::TlsPinOfPemCertificate(pem));
+  return credential::FormatTlsPin(pin);
+}
+
 int Serve(const std::vector<std::string>& args) {
   Options options;
   if (auto error = ParseOptions(args, 2,
+                                server_cli::WithCaKeyFlags(
                                 {"--data", "--listen", "--public-url", "--checkpoint-interval",
                                  "--demo-rp", "--rate-limit-address", "--rate-limit-credential",
-                                 "--threads"},
+                                 "--threads", "--tls-cert", "--tls-key", "--rp-client-ca",
+                                 "--public-tls-pin"}),
                                 0,
                                 options)) {
     return UsageError(*error, kServeUsage);
@@ -162,6 +228,8 @@ int Serve(const std::vector<std::string>& args) {
     return 0;
   }
   if (!options.values.count("--data")) return UsageError("--data is required", kServeUsage);
+  auto ca_key = server_cli::TakeCaKeyOptions(options);
+  if (!ca_key.ok()) return UsageError(ca_key.error().message, kServeUsage);
   std::string listen = "127.0.0.1:8080";
   if (const char* env = std::getenv("TILLIT_LISTEN"); env && *env) listen = env;
   if (options.values.count("--listen")) listen = options.values["--listen"];
@@ -195,6 +263,37 @@ int Serve(const std::vector<std::string>& args) {
     if (!parsed.ok()) return UsageError(std::string(flag) + ": " + parsed.error().message, kServeUsage);
     *limit = *parsed;
   }
+  // HTTPS (docs/http.md §TLS). The files themselves are checked by HttpServer::Start.
+  if (options.values.count("--tls-cert") != options.values.count("--tls-key")) {
+    return UsageError("--tls-cert and --tls-key go together", kServeUsage);
+  }
+  if (options.values.count("--tls-cert")) {
+    http.tls = server::api::TlsServerOptions{
+        .certificate_file = options.values["--tls-cert"],
+        .private_key_file = options.values["--tls-key"],
+        .client_ca_file = options.values.count("--rp-client-ca") ? options.values["--rp-client-ca"]
+                                                                 : std::string()};
+  } else if (options.values.count("--rp-client-ca")) {
+    return UsageError("--rp-client-ca needs --tls-cert and --tls-key (client certificates are TLS)",
+                      kServeUsage);
+  }
+  std::string tls_pin;
+  if (options.values.count("--public-tls-pin")) {
+    if (http.tls) {
+      return UsageError("--public-tls-pin is for a TLS proxy in front; with --tls-cert the pin "
+                        "comes from the certificate",
+                        kServeUsage);
+    }
+    if (!options.values.count("--public-url") ||
+        options.values["--public-url"].rfind("https://", 0) != 0) {
+      return UsageError("--public-tls-pin needs an https:// --public-url", kServeUsage);
+    }
+    auto pin = credential::ParseTlsPin(options.values["--public-tls-pin"]);
+    if (!pin.ok()) {
+      return UsageError("--public-tls-pin: " + pin.error().message, kServeUsage);
+    }
+    tls_pin = credential::FormatTlsPin(*pin);
+  }
   // Read before anything starts, so a bad file is a usage error and nothing runs.
   server::api::DemoRp demo_rp;
   if (options.values.count("--demo-rp")) {
@@ -212,7 +311,7 @@ int Serve(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto issuer = OpenIssuer(options.values["--data"]);
+  auto issuer = OpenIssuer(options.values["--data"], *ca_key);
   if (!issuer.ok()) return RuntimeError(issuer.error());
   Issuer& is = **issuer;
   service::AccountService accounts(*is.store, is.clock, *is.keys);
@@ -259,9 +358,18 @@ int Serve(const std::vector<std::string>& args) {
   auto& server = *started;
   std::string host = server->host();
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::string url = "http://" + shown_host + ":" + std::to_string(server->port());
+  std::string url = (http.tls ? "https://" : "http://") + shown_host + ":" +
+                    std::to_string(server->port());
   services.public_url =
       options.values.count("--public-url") ? options.values["--public-url"] : url;
+  if (http.tls) {
+    // The leaf's key, as the server presents it: the device pins it from activation on.
+    // Start has just loaded this file, so a failure here means it changed under us.
+    auto pin = TlsPinOfCertificateFile(http.tls->certificate_file);
+    if (!pin.ok()) return RuntimeError(pin.error());
+    tls_pin = *pin;
+  }
+  services.tls_pin = tls_pin;
   orders = std::make_unique<service::OrderService>(*is.store, is.clock, *is.keys,
                                                    services.public_url);
   services.orders = orders.get();
@@ -298,32 +406,90 @@ void PrintJson(std::initializer_list<std::pair<const char*, std::string>> fields
   std::cout.flush();
 }
 
+// admin set-rp-client-subject: `clear` is --clear (the subject then goes).
+int SetRpClientSubject(Options& options, bool clear, const char* usage,
+                       const service::CaKeyOptions& ca_key) {
+  if (!options.values.count("--rp-id")) return UsageError("--rp-id is required", usage);
+  const bool has_subject = options.values.count("--client-subject") > 0;
+  if (clear == has_subject) return UsageError("give --client-subject SUBJECT or --clear", usage);
+  if (options.values.size() != (clear ? 2u : 3u)) {
+    return UsageError("set-rp-client-subject takes --rp-id ID and --client-subject SUBJECT or --clear",
+                      usage);
+  }
+  const std::string subject = clear ? std::string() : options.values["--client-subject"];
+  if (!clear) {
+    if (Status checked = service::CheckClientSubject(subject); !checked.ok()) {
+      return UsageError(checked.error().message, usage);
+    }
+  }
+  auto issuer = OpenIssuer(options.values["--data"], ca_key);
+  if (!issuer.ok()) return RuntimeError(issuer.error());
+  service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
+  if (Status set = accounts.SetRelyingPartyClientSubject(options.values["--rp-id"], subject);
+      !set.ok()) {
+    return RuntimeError(set.error());
+  }
+  web::json::value v = web::json::value::object();
+  v["rpId"] = web::json::value::string(options.values["--rp-id"]);
+  v["clientSubject"] = clear ? web::json::value::null() : web::json::value::string(subject);
+  std::cout << v.serialize() << "\n";
+  std::cout.flush();
+  return 0;
+}
+
 int Admin(const std::vector<std::string>& args) {
+  // --clear (set-rp-client-subject) is the one admin flag without a value; it is taken out
+  // before ParseOptions, which reads a value after every flag.
+  std::vector<std::string> rest;
+  bool clear = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i < 2 || args[i] != "--clear") {
+      rest.push_back(args[i]);
+    } else if (clear) {
+      return UsageError("--clear given twice", kAdminUsage);
+    } else {
+      clear = true;
+    }
+  }
   Options options;
-  if (auto error = ParseOptions(args, 2,
-                               {"--data", "--name", "--organisation", "--role", "--officer-id"}, 1,
-                                options)) {
+  if (auto error = ParseOptions(rest, 2,
+                               server_cli::WithCaKeyFlags(
+                               {"--data", "--name", "--organisation", "--role", "--officer-id",
+                                "--client-subject", "--rp-id"}),
+                                1, options)) {
     return UsageError(*error, kAdminUsage);
   }
   std::string command = options.positional.empty() ? "" : options.positional[0];
-  const char* usage = command == "add-officer"      ? kAddOfficerUsage
-                      : command == "add-rp"         ? kAddRpUsage
-                      : command == "revoke-officer" ? kRevokeOfficerUsage
-                                                    : kAdminUsage;
+  const char* usage = command == "add-officer"             ? kAddOfficerUsage
+                      : command == "add-rp"                ? kAddRpUsage
+                      : command == "revoke-officer"        ? kRevokeOfficerUsage
+                      : command == "set-rp-client-subject" ? kSetRpClientSubjectUsage
+                                                           : kAdminUsage;
   if (options.help) {
     std::cout << usage;
     return 0;
   }
   if (command.empty()) return UsageError("missing command", kAdminUsage);
-  if (command != "add-officer" && command != "add-rp" && command != "revoke-officer") {
+  if (command != "add-officer" && command != "add-rp" && command != "revoke-officer" &&
+      command != "set-rp-client-subject") {
     return UsageError("unknown command " + command, kAdminUsage);
   }
   if (!options.values.count("--data")) return UsageError("--data is required", usage);
+  // Taken out of options.values before the commands count their flags.
+  auto ca_key = server_cli::TakeCaKeyOptions(options);
+  if (!ca_key.ok()) return UsageError(ca_key.error().message, usage);
+  if (command == "set-rp-client-subject") {
+    return SetRpClientSubject(options, clear, usage, *ca_key);
+  }
+  if (clear) return UsageError("--clear applies to set-rp-client-subject", usage);
+  if (options.values.count("--rp-id")) {
+    return UsageError("--rp-id applies to set-rp-client-subject", usage);
+  }
   if (command == "revoke-officer") {
     if (!options.values.count("--officer-id") || options.values.size() != 2) {
       return UsageError("revoke-officer takes --officer-id ID", usage);
     }
-    auto issuer = OpenIssuer(options.values["--data"]);
+    auto issuer = OpenIssuer(options.values["--data"], *ca_key);
     if (!issuer.ok()) return RuntimeError(issuer.error());
     service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
     if (auto revoked = accounts.RevokeOfficer(options.values["--officer-id"]); !revoked.ok()) {
@@ -343,11 +509,14 @@ int Admin(const std::vector<std::string>& args) {
     if (role != "officer" && role != "supervisor") {
       return UsageError("--role must be officer or supervisor", usage);
     }
+    if (options.values.count("--client-subject")) {
+      return UsageError("--client-subject applies to add-rp and set-rp-client-subject", usage);
+    }
   } else if (options.values.count("--organisation") || options.values.count("--role")) {
-    return UsageError("add-rp takes only --name", usage);
+    return UsageError("add-rp takes only --name and --client-subject", usage);
   }
 
-  auto issuer = OpenIssuer(options.values["--data"]);
+  auto issuer = OpenIssuer(options.values["--data"], *ca_key);
   if (!issuer.ok()) return RuntimeError(issuer.error());
   Issuer& is = **issuer;
   service::AccountService accounts(*is.store, is.clock, *is.keys);
@@ -363,12 +532,18 @@ int Admin(const std::vector<std::string>& args) {
     PrintJson({{"officerId", created->officer_id}, {"token", created->token}});
     return 0;
   }
-  auto created = accounts.AddRelyingParty(options.values["--name"]);
+  std::optional<std::string> subject;
+  if (options.values.count("--client-subject")) subject = options.values["--client-subject"];
+  auto created = accounts.AddRelyingParty(options.values["--name"], subject);
   if (!created.ok()) {
     if (created.error().code == "invalidParameters") return UsageError(created.error().message, usage);
     return RuntimeError(created.error());
   }
-  PrintJson({{"rpId", created->rp_id}, {"apiKey", created->api_key}});
+  if (subject) {
+    PrintJson({{"rpId", created->rp_id}, {"apiKey", created->api_key}, {"clientSubject", *subject}});
+  } else {
+    PrintJson({{"rpId", created->rp_id}, {"apiKey", created->api_key}});
+  }
   return 0;
 }
 
@@ -387,6 +562,7 @@ int main(int argc, char** argv) {
   if (args[1] == "serve") return Serve(args);
   if (auto offline_desk = tools::RunOfflineDeskCommand(args)) return *offline_desk;
   if (auto audit = tools::RunAuditCommand(args)) return *audit;
+  if (auto ca_key = tools::RunCaKeyCommand(args)) return *ca_key;
   if (args[1] == "admin") return Admin(args);
   return UsageError("unknown command " + args[1], kUsage);
 }

@@ -1,6 +1,7 @@
 // The offline-desk admin commands (see offline_desk.h, docs/offline-desk.md). Each prints
 // one JSON object on stdout; on failure also {"errorCode", "details"} on stdout and a line
 // on stderr.
+#include "ca_key_options.h"
 #include "cli_options.h"
 #include "offline_desk.h"
 
@@ -45,22 +46,27 @@ constexpr const char* kLeaseBlockUsage =
     "usage: tillit-server admin --data DIR lease-block --desk NAME --size N [--out FILE]\n"
     "  Central: reserves N (1..100000) identifier serials for desk NAME and writes the signed\n"
     "  lease file to FILE (created, never overwritten; mode 0600), or to stdout without --out.\n"
-    "  The file holds the desk's sync key: hand it over like a secret.\n";
+    "  The file holds the desk's sync key: hand it over like a secret.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kLoadLeaseUsage =
     "usage: tillit-server admin --data DIR load-lease FILE [--central-ca CA.pem]\n"
     "  Desk: verifies the lease file and makes its identifiers available to Issue. The first\n"
     "  lease needs the centre's CA certificate (its /.well-known/tillit-ca.pem), which is\n"
-    "  then pinned: later leases must be signed by the same CA.\n";
+    "  then pinned: later leases must be signed by the same CA.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kExportSyncUsage =
     "usage: tillit-server admin --data DIR export-sync FILE\n"
-    "  Desk: writes every person issued from leases to FILE, for import-sync at the centre.\n";
+    "  Desk: writes every person issued from leases to FILE, for import-sync at the centre.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kImportSyncUsage =
     "usage: tillit-server admin --data DIR import-sync FILE\n"
     "  Central: imports a desk's sync file. Idempotent. Exit 1 if any person conflicts with\n"
-    "  a central person (listed in \"conflicts\"; the others are imported).\n";
+    "  a central person (listed in \"conflicts\"; the others are imported).\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kLeasesUsage =
     "usage: tillit-server admin --data DIR leases\n"
-    "  Lists the leases made here (with imported counts) and loaded here (with used counts).\n";
+    "  Lists the leases made here (with imported counts) and loaded here (with used counts).\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
 
 const std::map<std::string, const char*>& Commands() {
   static const std::map<std::string, const char*> commands{
@@ -154,9 +160,10 @@ struct Opened {
   std::unique_ptr<service::LeaseService> leases;
 };
 
-Result<std::unique_ptr<Opened>> Open(const std::string& data_dir) {
+Result<std::unique_ptr<Opened>> Open(const std::string& data_dir,
+                                     const service::CaKeyOptions& ca_key) {
   auto opened = std::make_unique<Opened>();
-  TILLIT_TRY_ASSIGN(auto keys, service::IssuerKeys::LoadOrCreate(data_dir, opened->clock));
+  TILLIT_TRY_ASSIGN(auto keys, service::IssuerKeys::LoadOrCreate(data_dir, opened->clock, ca_key));
   opened->keys = std::make_unique<service::IssuerKeys>(std::move(keys));
   TILLIT_TRY_ASSIGN(opened->store, server::storage::OpenSqliteStore(
                                        {.path = service::DatabasePath(data_dir),
@@ -324,7 +331,8 @@ std::optional<int> RunOfflineDeskCommand(const std::vector<std::string>& args) {
     files = 1;
   }
   Options options;
-  if (auto error = server_cli::ParseOptions(args, 2, allowed, 2, options)) {
+  if (auto error =
+          server_cli::ParseOptions(args, 2, server_cli::WithCaKeyFlags(allowed), 2, options)) {
     return Usage(*error, usage);
   }
   if (options.help) {
@@ -332,11 +340,13 @@ std::optional<int> RunOfflineDeskCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (!options.values.count("--data")) return Usage("--data is required", usage);
+  auto ca_key = server_cli::TakeCaKeyOptions(options);
+  if (!ca_key.ok()) return Usage(ca_key.error().message, usage);
   if (options.positional.size() != 1 + files) {
     return Usage(files == 1 ? command + " takes one FILE" : command + " takes no FILE", usage);
   }
 
-  auto opened = Open(options.values["--data"]);
+  auto opened = Open(options.values["--data"], *ca_key);
   if (!opened.ok()) return Fail(opened.error());
   Opened& is = **opened;
   if (command == "lease-block") return LeaseBlock(is, options, usage);

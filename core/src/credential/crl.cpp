@@ -10,6 +10,7 @@
 #include "credential/der.h"
 #include "credential/openssl_util.h"
 #include "credential/parse_internal.h"
+#include "credential/signing.h"
 #include "tillit/credential/certificate.h"
 
 namespace tillit::credential {
@@ -293,7 +294,7 @@ std::string_view RevocationReasonName(RevocationReason reason) {
   return "unspecified";  // unreachable for values of the enum
 }
 
-Result<Bytes> CreateCrl(const crypto::SigningKey& ca_key, ByteView ca_certificate_der,
+Result<Bytes> CreateCrl(const crypto::Signer& ca_signer, ByteView ca_certificate_der,
                         const std::vector<CrlEntry>& entries, int64_t this_update,
                         int64_t next_update, int64_t crl_number) {
   internal::OpensslErrorScope error_scope;
@@ -316,11 +317,10 @@ Result<Bytes> CreateCrl(const crypto::SigningKey& ca_key, ByteView ca_certificat
   }
 
   TILLIT_TRY_ASSIGN(StrictCertificate ca, ParseCrlIssuer(ca_certificate_der));
-  if (!std::ranges::equal(ca.parsed.public_key, ca_key.verifying_key().bytes())) {
+  if (!std::ranges::equal(ca.parsed.public_key, ca_signer.verifying_key().bytes())) {
     return MakeError("caKeyMismatch", "the signing key is not the CA certificate's key");
   }
   X509* ca_x509 = ca.x509.get();
-  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr signing_key, internal::OpensslSigningKey(ca_key));
 
   internal::X509CrlPtr crl(X509_CRL_new());
   if (crl == nullptr || X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1) {
@@ -357,15 +357,14 @@ Result<Bytes> CreateCrl(const crypto::SigningKey& ca_key, ByteView ca_certificat
   }
   // Entries in serial order, so the same statuses always give the same bytes.
   if (X509_CRL_sort(crl.get()) != 1) return Internal("cannot sort the CRL entries");
-  // EdDSA signs the message itself, so no digest is named (RFC 8410 §6).
-  if (X509_CRL_sign(crl.get(), signing_key.get(), nullptr) <= 0) {
-    return Internal("cannot sign the CRL");
-  }
-  unsigned char* out = nullptr;
-  const int length = i2d_X509_CRL(crl.get(), &out);
-  if (length <= 0) return Internal("cannot encode the CRL");
-  internal::OpensslBytesPtr owned(out);
-  return Bytes(out, out + length);
+  return internal::SignCrl(crl.get(), ca_signer);
+}
+
+Result<Bytes> CreateCrl(const crypto::SigningKey& ca_key, ByteView ca_certificate_der,
+                        const std::vector<CrlEntry>& entries, int64_t this_update,
+                        int64_t next_update, int64_t crl_number) {
+  return CreateCrl(internal::BorrowedKeySigner(ca_key), ca_certificate_der, entries, this_update,
+                   next_update, crl_number);
 }
 
 const CrlEntry* VerifiedCrl::Find(std::string_view serial_hex) const {

@@ -1,11 +1,13 @@
 // CreateCaCertificate and IssueHolderCertificate: build the certificates of the profile in
-// docs/credential.md §3 with OpenSSL and sign them with Ed25519.
+// docs/credential.md §3 with OpenSSL and sign them with Ed25519 through a crypto::Signer
+// (credential/signing.h).
 #include <algorithm>
 #include <utility>
 
 #include "credential/names.h"
 #include "credential/openssl_util.h"
 #include "credential/parse_internal.h"
+#include "credential/signing.h"
 #include "tillit/credential/certificate.h"
 #include "tillit/credential/policy.h"
 #include "tillit/crypto/random.h"
@@ -20,13 +22,6 @@ Error InvalidParameters(std::string message) {
 }
 
 Error Internal(std::string message) { return OpensslError("internalError", std::move(message)); }
-
-Result<internal::EvpPkeyPtr> OpensslVerifyingKey(const crypto::VerifyingKey& key) {
-  internal::EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                                        key.bytes().data(), key.bytes().size()));
-  if (pkey == nullptr) return Internal("cannot load the Ed25519 public key");
-  return pkey;
-}
 
 // Bit 7 of the first byte cleared: a positive INTEGER (RFC 5280 §4.1.2.2) with no 0x00
 // pad; bit 6 set: no leading zero byte to strip. So the DER content is exactly 16 bytes.
@@ -113,12 +108,6 @@ Status SetValidity(X509* x509, int64_t not_before, int64_t not_after) {
   return internal::SetAsn1Time(X509_getm_notAfter(x509), not_after);
 }
 
-Result<Bytes> SignAndEncode(X509* x509, EVP_PKEY* signing_key) {
-  // EdDSA signs the message itself, so no digest is named (RFC 8410 §6).
-  if (X509_sign(x509, signing_key, nullptr) <= 0) return Internal("cannot sign the certificate");
-  return internal::EncodeCertificate(x509);
-}
-
 Result<internal::X509Ptr> NewCertificate() {
   internal::X509Ptr x509(X509_new());
   if (x509 == nullptr || X509_set_version(x509.get(), X509_VERSION_3) != 1) {
@@ -129,7 +118,7 @@ Result<internal::X509Ptr> NewCertificate() {
 
 }  // namespace
 
-Result<Bytes> CreateCaCertificate(const crypto::SigningKey& ca_key, const CaProfile& profile) {
+Result<Bytes> CreateCaCertificate(const crypto::Signer& ca_signer, const CaProfile& profile) {
   internal::OpensslErrorScope error_scope;
   TILLIT_TRY(internal::CheckName(profile.common_name, "CA common name", "invalidParameters"));
   TILLIT_TRY(internal::CheckName(profile.organisation, "CA organisation", "invalidParameters"));
@@ -139,7 +128,8 @@ Result<Bytes> CreateCaCertificate(const crypto::SigningKey& ca_key, const CaProf
   }
   TILLIT_TRY(CheckTimes(profile.not_before, profile.not_after));
 
-  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr signing_key, internal::OpensslSigningKey(ca_key));
+  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr ca_key,
+                    internal::OpensslVerifyingKey(ca_signer.verifying_key()));
   TILLIT_TRY_ASSIGN(internal::X509Ptr x509, NewCertificate());
   Bytes random = crypto::RandomBytes(kSerialSize);
   std::array<uint8_t, kSerialSize> serial{};
@@ -152,7 +142,7 @@ Result<Bytes> CreateCaCertificate(const crypto::SigningKey& ca_key, const CaProf
   TILLIT_TRY(AddNameEntry(subject, NID_commonName, V_ASN1_UTF8STRING, profile.common_name));
   if (X509_set_issuer_name(x509.get(), subject) != 1) return Internal("cannot set the issuer");
   TILLIT_TRY(SetValidity(x509.get(), profile.not_before, profile.not_after));
-  if (X509_set_pubkey(x509.get(), signing_key.get()) != 1) {
+  if (X509_set_pubkey(x509.get(), ca_key.get()) != 1) {
     return Internal("cannot set the public key");
   }
 
@@ -160,10 +150,14 @@ Result<Bytes> CreateCaCertificate(const crypto::SigningKey& ca_key, const CaProf
   TILLIT_TRY(AddKeyUsage(x509.get(), {5, 6}));
   // No authorityKeyIdentifier: RFC 5280 §4.2.1.1 lets a self-signed certificate omit it.
   TILLIT_TRY(AddSubjectKeyIdentifier(x509.get()));
-  return SignAndEncode(x509.get(), signing_key.get());
+  return internal::SignCertificate(x509.get(), ca_signer);
 }
 
-Result<Bytes> IssueHolderCertificate(const crypto::SigningKey& ca_key,
+Result<Bytes> CreateCaCertificate(const crypto::SigningKey& ca_key, const CaProfile& profile) {
+  return CreateCaCertificate(internal::BorrowedKeySigner(ca_key), profile);
+}
+
+Result<Bytes> IssueHolderCertificate(const crypto::Signer& ca_signer,
                                      ByteView ca_certificate_der,
                                      const HolderCertificateRequest& request) {
   internal::OpensslErrorScope error_scope;
@@ -196,15 +190,15 @@ Result<Bytes> IssueHolderCertificate(const crypto::SigningKey& ca_key,
                      "subjectKeyIdentifier)");
   }
   if (ca.parsed.public_key_algorithm != kEd25519Oid ||
-      !std::ranges::equal(ca.parsed.public_key, ca_key.verifying_key().bytes())) {
+      !std::ranges::equal(ca.parsed.public_key, ca_signer.verifying_key().bytes())) {
     return MakeError("caKeyMismatch", "the signing key is not the CA certificate's key");
   }
   if (request.not_before < ca.parsed.not_before || request.not_after > ca.parsed.not_after) {
     return InvalidParameters("holder validity must lie within the CA's validity");
   }
 
-  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr signing_key, internal::OpensslSigningKey(ca_key));
-  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr holder_key, OpensslVerifyingKey(request.holder_key));
+  TILLIT_TRY_ASSIGN(internal::EvpPkeyPtr holder_key,
+                    internal::OpensslVerifyingKey(request.holder_key));
   TILLIT_TRY_ASSIGN(internal::X509Ptr x509, NewCertificate());
   TILLIT_TRY(SetSerial(x509.get(), request.serial));
   // Copied, not rebuilt, so it matches the CA's subject byte for byte (RFC 5280 §7.1).
@@ -261,7 +255,13 @@ Result<Bytes> IssueHolderCertificate(const crypto::SigningKey& ca_key,
     }
     TILLIT_TRY(AddExtension(x509.get(), NID_certificate_policies, policies.get(), false));
   }
-  return SignAndEncode(x509.get(), signing_key.get());
+  return internal::SignCertificate(x509.get(), ca_signer);
+}
+
+Result<Bytes> IssueHolderCertificate(const crypto::SigningKey& ca_key,
+                                     ByteView ca_certificate_der,
+                                     const HolderCertificateRequest& request) {
+  return IssueHolderCertificate(internal::BorrowedKeySigner(ca_key), ca_certificate_der, request);
 }
 
 }  // namespace tillit::credential

@@ -36,6 +36,13 @@ Result<EvpPkeyPtr> OpensslSigningKey(const crypto::SigningKey& key) {
   return pkey;
 }
 
+Result<EvpPkeyPtr> OpensslVerifyingKey(const crypto::VerifyingKey& key) {
+  EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.bytes().data(),
+                                              key.bytes().size()));
+  if (pkey == nullptr) return OpensslError("internalError", "cannot load the Ed25519 public key");
+  return pkey;
+}
+
 Result<Bytes> EncodeCertificate(X509* x509) {
   unsigned char* out = nullptr;
   const int length = i2d_X509(x509, &out);

@@ -79,6 +79,9 @@ Error OpensslError(std::string code, std::string message);
 // Errors: "internalError".
 Result<EvpPkeyPtr> OpensslSigningKey(const crypto::SigningKey& key);
 
+// The public key as an OpenSSL object. Errors: "internalError".
+Result<EvpPkeyPtr> OpensslVerifyingKey(const crypto::VerifyingKey& key);
+
 // The DER encoding of a certificate. Errors: "internalError".
 Result<Bytes> EncodeCertificate(X509* x509);
 

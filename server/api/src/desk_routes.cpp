@@ -137,10 +137,21 @@ std::optional<std::string> ActivationQrSvg(const std::string& qr_text) {
   return platform::RenderQrSvg(*matrix, kModulePx);
 }
 
+// What follows the code in the activation QR: the public URL and, for an https:// one
+// with a known key, the pin the device holds the issuer to (docs/desk-api.md). A pin on
+// an http:// URL would protect nothing and is left out.
+std::string ActivationTarget(const IssuerServices& services) {
+  if (services.tls_pin.empty() || services.public_url.rfind("https://", 0) != 0) {
+    return services.public_url;
+  }
+  return services.public_url + "#pin-sha256=" + services.tls_pin;
+}
+
 // The fields of an issue or replacement response that hand out an activation code.
+// `target` is ActivationTarget's.
 void AddActivation(value& v, const std::string& code, int64_t expires_at,
-                   const std::string& public_url) {
-  const std::string qr_text = "tillit-activate:v1:" + code + ":" + public_url;
+                   const std::string& target) {
+  const std::string qr_text = "tillit-activate:v1:" + code + ":" + target;
   v["activationCode"] = JsonString(code);
   v["expiresAt"] = JsonString(FormatTime(expires_at));
   v["activationQr"] = JsonString(qr_text);
@@ -297,7 +308,7 @@ Result<std::string> ReadReason(const HttpRequest& request) {
 // /persons/{identifier}/suspend|resume|replace|link (docs/desk-api.md §After issue).
 void AddLifecycleRoutes(Router& router, const IssuerServices& services, const DeskAuth& auth) {
   service::LifecycleService* lifecycle = services.lifecycle;
-  std::string public_url = services.public_url;
+  std::string activation_target = ActivationTarget(services);
 
   router.Add("POST", "/desk/v1/persons/{identifier}/suspend",
              Authenticated(auth, [lifecycle](HttpRequest& req, const service::Officer& who) {
@@ -328,8 +339,8 @@ void AddLifecycleRoutes(Router& router, const IssuerServices& services, const De
              }));
 
   router.Add("POST", "/desk/v1/persons/{identifier}/replace",
-             Authenticated(auth, [lifecycle, public_url](HttpRequest& req,
-                                                             const service::Officer& who) {
+             Authenticated(auth, [lifecycle, activation_target](HttpRequest& req,
+                                                                    const service::Officer& who) {
                auto run = [&]() -> Result<service::ReplacementResult> {
                  TILLIT_TRY_ASSIGN(value body, ParseJsonBody(req));
                  std::optional<value> evidence;
@@ -365,7 +376,7 @@ void AddLifecycleRoutes(Router& router, const IssuerServices& services, const De
                v["assuranceLevel"] = value::number(result->assurance_level);
                if (!result->issued) return JsonResponse(202, v);
                AddActivation(v, result->issued->activation_code, result->issued->expires_at,
-                             public_url);
+                             activation_target);
                return JsonResponse(201, v);
              }));
 
@@ -475,7 +486,7 @@ value PendingJson(const service::PendingEnrolment& p) {
 
 void AddDeskRoutes(Router& router, const IssuerServices& services) {
   service::EnrolmentService* enrolments = services.enrolments;
-  std::string public_url = services.public_url;
+  std::string activation_target = ActivationTarget(services);
 
   DeskAuth auth{.accounts = services.accounts, .sessions = nullptr};
   if (services.desk_sessions != nullptr) {
@@ -553,15 +564,15 @@ void AddDeskRoutes(Router& router, const IssuerServices& services) {
              }));
 
   router.Add("POST", "/desk/v1/enrolments/{id}/issue",
-             Authenticated(auth, [enrolments, public_url](HttpRequest& req,
-                                                              const service::Officer& who) {
+             Authenticated(auth, [enrolments, activation_target](HttpRequest& req,
+                                                                     const service::Officer& who) {
                Status body = ReadEmptyBody(req);
                if (!body.ok()) return internal::AuthFailure(body.error());
                auto issued = enrolments->Issue(who, Param(req, "id"));
                if (!issued.ok()) return internal::AuthFailure(issued.error());
                value v = value::object();
                v["identifier"] = JsonString(issued->identifier);
-               AddActivation(v, issued->activation_code, issued->expires_at, public_url);
+               AddActivation(v, issued->activation_code, issued->expires_at, activation_target);
                return JsonResponse(201, v);
              }));
 

@@ -1,6 +1,6 @@
-// HttpServer on Boost.Beast: accept loop, per-connection sessions, limits and timeouts.
-// This is the only file that includes Beast or Asio (style.md: HTTP types stay in
-// server/api/, and Beast headers are costly to compile).
+// HttpServer on Boost.Beast: accept loop, per-connection sessions, limits and timeouts,
+// over plain TCP or TLS (docs/http.md §TLS). This is the only file that includes Beast or
+// Asio (style.md: HTTP types stay in server/api/, and Beast headers are costly to compile).
 //
 // Threading: one io_context run by `threads` workers. The acceptor and each session live on
 // their own strand, so a session's state is touched by one thread at a time without locks.
@@ -8,12 +8,18 @@
 // accept loop, session destructors and Stop() share.
 //
 // A session goes through these phases for each request (timeouts from HttpServerOptions):
+//   kHandshake  TLS only: the handshake          header_timeout from accept
 //   kIdle    waiting for the first byte        header_timeout (first request) / idle_timeout
 //   kHeader  reading the request head          header_timeout, one deadline for the head
 //   kBusy    reading the body, handler, write  request_timeout for the body and for the write
-//   kClosing lingering close after Connection: close, then close
+//   kClosing TLS close_notify and/or lingering close after Connection: close, then close
+// The first request's deadline runs from accept, so the TLS handshake and the first head
+// share it: a client that connects and never speaks is cut like a slow header.
 // The header and body limits are set on the parser before the head is read, so a declared
 // Content-Length above the cap fails at the end of the head and the body is never read.
+//
+// Session is a template on its stream (beast::tcp_stream, or beast::ssl_stream over one):
+// the TLS-only steps are `if constexpr`, so the plain session compiles to what it was.
 #include "tillit/server/api/http_server.h"
 
 #include <boost/asio/dispatch.hpp>
@@ -21,19 +27,30 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -49,6 +66,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Bytes asked for when waiting for the start of a request; the parser takes what it needs
 // from the buffer and keeps the rest (pipelined requests).
@@ -61,6 +80,19 @@ constexpr std::chrono::milliseconds kLingerTimeout{2000};
 constexpr size_t kMaxLingerBytes = 1024 * 1024;
 // Back-off after a failed accept (e.g. EMFILE), so the loop does not spin.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+// Writing our TLS close_notify before closing; a client that does not read gets cut.
+constexpr std::chrono::milliseconds kCloseNotifyTimeout{2000};
+
+// docs/http.md §TLS. TLS 1.2 suites: ECDHE (forward secrecy) with an AEAD only, ECDSA and
+// RSA certificates alike, in the server's order of preference. TLS 1.3 suites are all AEAD
+// with forward secrecy; they are named anyway so the list does not depend on OpenSSL's
+// defaults.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -94,7 +126,128 @@ std::string AddressString(const net::ip::address& address) {
   return address.to_string();
 }
 
-class Session;
+// What Stop() needs of a session, whatever its stream.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Start() = 0;
+  // Stop(): close now if no request is in flight, else close after its response.
+  virtual void Shutdown() = 0;
+  // Only once the workers have been joined (no strand is running).
+  virtual void ForceClose() = 0;
+};
+
+// OpenSSL's reason for the last failure (never data from the file), and an empty queue.
+std::string OpenSslReason() {
+  const unsigned long code = ERR_peek_last_error();
+  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
+  ERR_clear_error();
+  return reason != nullptr ? reason : "unknown reason";
+}
+
+Error TlsConfigError(std::string message) {
+  return MakeError("invalidTlsConfig", std::move(message));
+}
+
+// Opens `path` to tell "missing or unreadable" apart from "not what it should hold".
+Status CheckReadable(const char* what, const std::string& path) {
+  if (path.empty()) return TlsConfigError(std::string(what) + ": no file given");
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return TlsConfigError(std::string(what) + " " + path + ": cannot read (" +
+                          std::strerror(errno) + ")");
+  }
+  std::fclose(f);
+  return {};
+}
+
+// Refuses an encrypted key instead of letting OpenSSL prompt on the terminal.
+int NoPassword(char*, int, int, void*) { return 0; }
+
+// Loads TlsServerOptions into `context` (docs/http.md §TLS). Messages name the file and
+// the reason; OpenSSL's reasons never quote key material.
+Status ConfigureTls(net::ssl::context& context, const TlsServerOptions& tls) {
+  SSL_CTX* ctx = context.native_handle();
+  ERR_clear_error();
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, kTls13Suites) != 1) {
+    return TlsConfigError("cannot set TLS versions and ciphers: " + OpenSslReason());
+  }
+  // No compression (CRIME), no renegotiation (a client could make the server do handshake
+  // work at will, and TLS 1.3 has none), our cipher order rather than the client's.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // The chain sent is exactly the certificate file's, never one built from the client CAs.
+  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+  SSL_CTX_set_default_passwd_cb(ctx, NoPassword);
+
+  TILLIT_TRY(CheckReadable("certificate file", tls.certificate_file));
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.certificate_file.c_str()) != 1) {
+    return TlsConfigError("certificate file " + tls.certificate_file +
+                          ": not a PEM certificate chain (" + OpenSslReason() + ")");
+  }
+  TILLIT_TRY(CheckReadable("private key file", tls.private_key_file));
+  {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(tls.private_key_file.c_str(), "r"),
+                                                  BIO_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassword, nullptr) : nullptr,
+        EVP_PKEY_free);
+    if (key == nullptr) {
+      return TlsConfigError("private key file " + tls.private_key_file +
+                            ": not an unencrypted PEM private key (" + OpenSslReason() + ")");
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+      ERR_clear_error();
+      return TlsConfigError("private key file " + tls.private_key_file +
+                            ": the key does not match the certificate in " +
+                            tls.certificate_file);
+    }
+  }
+
+  if (!tls.client_ca_file.empty()) {
+    TILLIT_TRY(CheckReadable("client CA file", tls.client_ca_file));
+    // Only these CAs vouch for clients: the system store is never added.
+    if (SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
+      return TlsConfigError("client CA file " + tls.client_ca_file +
+                            ": not PEM CA certificates (" + OpenSslReason() + ")");
+    }
+    // Their names go into the CertificateRequest, so a client with several certificates
+    // picks one these CAs issued. The list is owned by the context from here.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names == nullptr || sk_X509_NAME_num(names) == 0) {
+      if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return TlsConfigError("client CA file " + tls.client_ca_file + ": no certificate in it (" +
+                            OpenSslReason() + ")");
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);
+    // Asked for, not required: devices, the desk and API-key e-services have none. One that
+    // is sent and does not verify fails the handshake.
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, nullptr);
+    // Resumed sessions carry the verified certificate; OpenSSL refuses to resume (and fails
+    // the handshake) without a context id when it verifies peers.
+    static const unsigned char kSessionContext[] = "tillit-https";
+    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  }
+  ERR_clear_error();
+  return {};
+}
+
+// The RFC 2253 subject of the client certificate the handshake verified, or "".
+std::string VerifiedClientSubject(SSL* ssl) {
+  X509* certificate = SSL_get0_peer_certificate(ssl);
+  if (certificate == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(certificate), 0,
+                                 XN_FLAG_RFC2253) < 0) {
+    ERR_clear_error();
+    return {};
+  }
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return size > 0 ? std::string(data, static_cast<size_t>(size)) : std::string();
+}
 
 }  // namespace
 
@@ -122,10 +275,12 @@ struct HttpServer::Impl {
   // Guarded by `mutex`.
   size_t active = 0;
   uint64_t next_session_id = 0;
-  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
   // Open connections per peer address, so that one address cannot take every slot.
   std::unordered_map<std::string, size_t> per_address;
   bool stopped = false;
+  // Set when options.tls is: every accepted connection speaks TLS with it.
+  std::optional<net::ssl::context> tls_context;
 
   // Declared after the state above: sessions still owned by pending handlers are destroyed
   // in ~io_context, and their destructors use `mutex`, `sessions` and `drained`.
@@ -138,55 +293,89 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(HttpServer::Impl& server, uint64_t id, tcp::socket socket, std::string remote_address)
-      : server_(server), id_(id), stream_(std::move(socket)),
+  // `stream_args` follow the socket into the stream's constructor (the TLS context).
+  template <class... StreamArgs>
+  Session(HttpServer::Impl& server, uint64_t id, std::string remote_address, tcp::socket socket,
+          StreamArgs&... stream_args)
+      : server_(server), id_(id), stream_(std::move(socket), stream_args...),
         remote_address_(std::move(remote_address)) {}
 
-  ~Session() { server_.Release(id_, remote_address_); }
+  ~Session() override { server_.Release(id_, remote_address_); }
 
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(true); });
-  }
-
-  // Stop(): close now if no request is in flight, else close after its response.
-  void Shutdown() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->phase_ == Phase::kBusy) {
-        self->close_after_response_ = true;
+  void Start() override {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      // One deadline from accept covers the TLS handshake and the first request's head.
+      self->Lowest().expires_after(self->server_.options.header_timeout);
+      if constexpr (kTls) {
+        self->phase_ = Phase::kHandshake;
+        self->stream_.async_handshake(net::ssl::stream_base::server,
+                                      [self](beast::error_code ec) { self->OnHandshake(ec); });
       } else {
-        self->CloseNow();
+        self->WaitForRequest(true);
       }
     });
   }
 
-  // Only once the workers have been joined (no strand is running).
-  void ForceClose() { stream_.close(); }
+  void Shutdown() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->phase_ == Phase::kBusy) {
+        self->close_after_response_ = true;
+        return;
+      }
+      if constexpr (kTls) {
+        if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHeader) {
+          // close_notify cannot be written while the pending read owns the TLS stream:
+          // cancel the read, and its handler says goodbye (EndAfterFailedRead).
+          self->stop_requested_ = true;
+          self->Lowest().cancel();
+          return;
+        }
+      }
+      self->CloseNow();
+    });
+  }
+
+  void ForceClose() override { Lowest().close(); }
 
  private:
-  enum class Phase { kIdle, kHeader, kBusy, kClosing };
+  enum class Phase { kHandshake, kIdle, kHeader, kBusy, kClosing };
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void OnHandshake(beast::error_code ec) {
+    // A plain-HTTP request, no common version or cipher, a client certificate that does
+    // not verify, a timeout: the client gets no HTTP answer, only the connection's end
+    // (and whatever alert OpenSSL sent). No fallback to plain HTTP.
+    if (ec) return CloseNow();
+    client_subject_ = VerifiedClientSubject(stream_.native_handle());
+    WaitForRequest(true);
+  }
 
   void WaitForRequest(bool first) {
     phase_ = Phase::kIdle;
     parser_.reset();
-    if (server_.stopping.load()) return CloseNow();
+    if (server_.stopping.load()) return EndConnection(false);
     if (buffer_.size() > 0) {  // a pipelined request is already buffered
-      stream_.expires_after(server_.options.header_timeout);
+      Lowest().expires_after(server_.options.header_timeout);
       return ReadHeader();
     }
-    // The first request's deadline runs from accept and covers its whole head; later ones
+    // The first request's deadline was set at accept and covers its whole head; later ones
     // get idle_timeout until their first byte, then a fresh header_timeout.
-    stream_.expires_after(first ? server_.options.header_timeout : server_.options.idle_timeout);
+    if (!first) Lowest().expires_after(server_.options.idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(kReadChunk),
-        [self = shared_from_this(), first](beast::error_code ec, size_t n) {
+        [self = this->shared_from_this(), first](beast::error_code ec, size_t n) {
           self->buffer_.commit(n);
-          if (ec) return self->CloseNow();
-          if (!first) self->stream_.expires_after(self->server_.options.header_timeout);
+          if (ec) return self->EndAfterFailedRead();
+          if (!first) self->Lowest().expires_after(self->server_.options.header_timeout);
           self->ReadHeader();
         });
   }
@@ -198,7 +387,7 @@ class Session : public std::enable_shared_from_this<Session> {
         std::min<size_t>(server_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(server_.options.max_body_bytes));
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
                               self->OnHeader(ec);
                             });
   }
@@ -206,14 +395,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     phase_ = Phase::kBusy;
-    stream_.expires_after(server_.options.request_timeout);
+    Lowest().expires_after(server_.options.request_timeout);
     const auto& head = parser_->get();
     const auto expect = head[http::field::expect];
     if (!parser_->is_done() && head.version() >= 11 && beast::iequals(expect, "100-continue")) {
       // Clients that sent Expect wait for this before sending the body (RFC 9110 §10.1.1).
       continue_.emplace(http::status::continue_, head.version());
       return http::async_write(stream_, *continue_,
-                               [self = shared_from_this()](beast::error_code write_ec, size_t) {
+                               [self = this->shared_from_this()](beast::error_code write_ec, size_t) {
                                  if (write_ec) return self->CloseNow();
                                  self->ReadBody();
                                });
@@ -224,7 +413,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody() {
     if (parser_->is_done()) return OnBody({});
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnBody(ec);
+                     });
   }
 
   void OnReadError(beast::error_code ec) {
@@ -238,7 +429,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // A client that went away, timed out or sent half a message gets no answer.
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
         ec.category() != http::make_error_code(http::error::bad_method).category()) {
-      return CloseNow();
+      return EndAfterFailedRead();
     }
     SendError(400, "invalidParameters", "malformed HTTP request");
   }
@@ -265,6 +456,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     request.remote_address = remote_address_;
+    if constexpr (kTls) request.client_subject = client_subject_;
 
     HttpResponse response;
     try {
@@ -294,10 +486,11 @@ class Session : public std::enable_shared_from_this<Session> {
       internal::LogError(std::string("cannot send handler response: ") + e.what());
       BuildResponse(ErrorResponse(500, "internalError", "internal error"), version, keep_alive, false);
     }
-    stream_.expires_after(server_.options.request_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnWrite(ec);
-    });
+    Lowest().expires_after(server_.options.request_timeout);
+    http::async_write(stream_, response_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnWrite(ec);
+                      });
   }
 
   void BuildResponse(HttpResponse response, unsigned version, bool keep_alive, bool head_request) {
@@ -347,45 +540,82 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnWrite(beast::error_code ec) {
     if (ec) return CloseNow();
-    if (!response_.keep_alive()) return LingeringClose();
+    if (!response_.keep_alive()) return EndConnection(true);
     response_ = {};
     WaitForRequest(false);
+  }
+
+  // Ends a connection whose last exchange is complete. With TLS our close_notify goes
+  // first, so the client can tell the end from a truncation. `linger`: after a response
+  // with Connection: close, read what the client still sends before closing (see
+  // kLingerTimeout).
+  void EndConnection(bool linger) {
+    if constexpr (kTls) {
+      phase_ = Phase::kClosing;
+      stop_requested_ = false;
+      Lowest().expires_after(kCloseNotifyTimeout);
+      // Ours only: the client's close_notify need not be awaited (RFC 8446 §6.1, RFC 5246
+      // §7.2.1), and waiting would let an idle client hold up Stop(). Marking it as
+      // received makes SSL_shutdown complete once ours is written.
+      SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+      stream_.async_shutdown([self = this->shared_from_this(), linger](beast::error_code ec) {
+        if (ec || !linger) return self->CloseNow();
+        self->LingeringClose();
+      });
+    } else {
+      if (linger) return LingeringClose();
+      CloseNow();
+    }
+  }
+
+  // A read ended without a request: the client went away or timed out (close), or Stop()
+  // cancelled an idle TLS read to say goodbye (Shutdown).
+  void EndAfterFailedRead() {
+    if constexpr (kTls) {
+      if (stop_requested_) return EndConnection(false);
+    }
+    CloseNow();
   }
 
   void LingeringClose() {
     phase_ = Phase::kClosing;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec || server_.stopping.load()) return CloseNow();
-    stream_.expires_after(kLingerTimeout);
+    Lowest().expires_after(kLingerTimeout);
     Drain();
   }
 
+  // Reads below TLS (after close_notify nothing more is decrypted): bytes are only counted.
   void Drain() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              self->linger_bytes_ += n;
-                              if (ec || self->linger_bytes_ > kMaxLingerBytes) return self->CloseNow();
-                              self->Drain();
-                            });
+    Lowest().async_read_some(buffer_.prepare(kReadChunk),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                               self->linger_bytes_ += n;
+                               if (ec || self->linger_bytes_ > kMaxLingerBytes) return self->CloseNow();
+                               self->Drain();
+                             });
   }
 
   void CloseNow() {
     phase_ = Phase::kClosing;
-    stream_.close();  // pending operations complete with operation_aborted and end here
+    Lowest().close();  // pending operations complete with operation_aborted and end here
   }
 
   HttpServer::Impl& server_;
   const uint64_t id_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> response_;  // alive until its write completes
   std::string remote_address_;
+  // TLS: the verified client certificate's subject, given to every request (else empty).
+  std::string client_subject_;
   Phase phase_ = Phase::kIdle;
   bool close_after_response_ = false;
+  // TLS: Stop() cancelled the pending read; its handler sends close_notify and closes.
+  bool stop_requested_ = false;
   size_t linger_bytes_ = 0;
 };
 
@@ -411,7 +641,7 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   tcp::endpoint peer = socket.remote_endpoint(peer_ec);
   // A peer that is already gone has no address; it shares one count ("") and closes soon.
   std::string address = peer_ec ? std::string() : AddressString(peer.address());
-  std::shared_ptr<Session> session;
+  std::shared_ptr<SessionBase> session;
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (stopping.load()) return;  // `socket` closes as it goes out of scope
@@ -420,7 +650,12 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
       ++active;
       ++from_address;
       const uint64_t id = next_session_id++;
-      session = std::make_shared<Session>(*this, id, std::move(socket), address);
+      if (tls_context) {
+        session = std::make_shared<Session<TlsStream>>(*this, id, address, std::move(socket),
+                                                       *tls_context);
+      } else {
+        session = std::make_shared<Session<PlainStream>>(*this, id, address, std::move(socket));
+      }
       sessions.emplace(id, session);
     } else if (from_address == 0) {
       per_address.erase(address);
@@ -465,6 +700,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   const tcp::endpoint endpoint(address, options.port);
 
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  // Before binding: a bad certificate or key fails the start without touching the port.
+  if (impl->options.tls) {
+    try {
+      impl->tls_context.emplace(net::ssl::context::tls_server);
+    } catch (const std::exception& e) {
+      return MakeError("invalidTlsConfig", std::string("cannot make a TLS context: ") + e.what());
+    }
+    TILLIT_TRY(ConfigureTls(*impl->tls_context, *impl->options.tls));
+  }
   auto fail = [&](const char* step) {
     return MakeError("listenFailed", std::string(step) + " " + host + ":" +
                                          std::to_string(endpoint.port()) + ": " + ec.message());
@@ -507,7 +751,7 @@ void HttpServer::Stop() {
   for (const std::thread& thread : impl.threads) {
     TILLIT_CHECK(thread.get_id() != std::this_thread::get_id());
   }
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<std::shared_ptr<SessionBase>> open;
   {
     std::lock_guard<std::mutex> lock(impl.mutex);
     if (impl.stopped) return;

@@ -25,7 +25,7 @@ struct CodeStatus {
 };
 // The table documented at HttpStatusFor in json.h. Error codes are part of the API
 // contract (clients match on them): DO NOT CHANGE an existing entry.
-constexpr std::array<CodeStatus, 29> kStatusTable{{
+constexpr std::array<CodeStatus, 30> kStatusTable{{
     {"invalidParameters", 400},
     {"expiredEvidence", 400},
     {"invalidCode", 400},
@@ -51,6 +51,7 @@ constexpr std::array<CodeStatus, 29> kStatusTable{{
     {"storageUnavailable", 503},
     // docs/offline-desk.md: an offline desk whose leased identifiers are all used.
     {"leaseExhausted", 503},
+    {"signerUnavailable", 503},  // the CA key's PKCS#11 token (docs/operations.md §1.1)
     // docs/protocol.md §7: the device's login and signing refusals.
     {"qrInvalid", 400},
     {"qrExpired", 400},

@@ -107,8 +107,13 @@ HttpResponse TooMany(int64_t retry_after) {
   return response;
 }
 
-std::string CredentialKey(std::string_view credential) {
-  auto digest = crypto::Sha256(AsBytes(credential));
+// The kind goes into the hash with a NUL after it, so no bearer token can be chosen to
+// land in a certificate subject's bucket (and drain it), nor the other way round.
+std::string CredentialKey(RateLimiter::CredentialKind kind, std::string_view credential) {
+  std::string input = kind == RateLimiter::CredentialKind::kBearer ? std::string("bearer", 7)
+                                                                   : std::string("client-subject", 15);
+  input.append(credential);
+  auto digest = crypto::Sha256(AsBytes(input));
   return std::string(reinterpret_cast<const char*>(digest.data()), 16);
 }
 
@@ -152,7 +157,8 @@ RateLimiter::RateLimiter(RateLimitOptions options, Clock clock)
 
 RateLimiter::~RateLimiter() = default;
 
-int64_t RateLimiter::Admit(std::string_view address, std::string_view credential) {
+int64_t RateLimiter::Admit(std::string_view address, std::string_view credential,
+                           CredentialKind kind) {
   const TimePoint now = impl_->clock();
   const std::string where(address);
   if (credential.empty()) {
@@ -161,20 +167,27 @@ int64_t RateLimiter::Admit(std::string_view address, std::string_view credential
   if (impl_->failures.enabled() && !impl_->failures.HasToken(where, now)) {
     return impl_->failures.Take(where, now);  // nothing to take: just the wait
   }
-  return impl_->credentials.enabled() ? impl_->credentials.Take(CredentialKey(credential), now)
-                                      : 0;
+  return impl_->credentials.enabled()
+             ? impl_->credentials.Take(CredentialKey(kind, credential), now)
+             : 0;
 }
 
 void RateLimiter::RecordFailure(std::string_view address) {
   if (!impl_->failures.enabled()) return;
   // When the bucket is already empty the take is refused and nothing changes: that is
-  // enough, since Admit refuses bearer requests from this address until it refills.
+  // enough, since Admit refuses credential requests from this address until it refills.
   (void)impl_->failures.Take(std::string(address), impl_->clock());
 }
 
 Handler RateLimiter::Wrap(Handler inner) {
   return [this, inner = std::move(inner)](HttpRequest& request) {
-    if (int64_t wait = Admit(request.remote_address, internal::BearerToken(request)); wait > 0) {
+    std::string_view credential = internal::BearerToken(request);
+    CredentialKind kind = CredentialKind::kBearer;
+    if (credential.empty() && !request.client_subject.empty()) {
+      credential = request.client_subject;
+      kind = CredentialKind::kClientSubject;
+    }
+    if (int64_t wait = Admit(request.remote_address, credential, kind); wait > 0) {
       return TooMany(wait);
     }
     HttpResponse response = inner(request);

@@ -27,11 +27,16 @@ constexpr size_t kMaxBase64Chars = 64 * 1024;
 
 using RpHandler = std::function<HttpResponse(HttpRequest&, const service::RelyingParty&)>;
 
-// Wraps a handler with API-key authentication: nothing else (not even the body) is looked
-// at for a bad key.
+// Wraps a handler with e-service authentication: nothing else (not even the body) is
+// looked at for a bad credential. An Authorization header means the API key, and a bad one
+// is 401 even beside a good client certificate: a request never falls back from a
+// credential that failed. Without the header, the verified TLS client certificate's
+// subject (docs/http.md §TLS); with neither, 401.
 Handler Authenticated(service::AccountService* accounts, RpHandler handler) {
   return [accounts, handler = std::move(handler)](HttpRequest& request) {
-    auto rp = accounts->AuthenticateRelyingParty(internal::BearerToken(request));
+    auto rp = request.headers.count("authorization") == 0 && !request.client_subject.empty()
+                  ? accounts->AuthenticateRelyingPartyByClientSubject(request.client_subject)
+                  : accounts->AuthenticateRelyingParty(internal::BearerToken(request));
     if (!rp.ok()) return internal::AuthFailure(rp.error());
     return handler(request, *rp);
   };

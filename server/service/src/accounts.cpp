@@ -1,6 +1,7 @@
 // AccountService: adding officers and relying parties, authenticating bearer tokens.
 #include "tillit/service/accounts.h"
 
+#include "stored_request.h"
 #include "tillit/bytes.h"
 #include "tillit/crypto/random.h"
 #include "tillit/utf8.h"
@@ -42,6 +43,26 @@ Status CheckText(std::string_view field, std::string_view value) {
 std::string GenerateToken() { return Base64UrlEncode(crypto::RandomBytes(kTokenBytes)); }
 
 }  // namespace
+
+Status CheckClientSubject(std::string_view subject) {
+  if (subject.empty() || subject.size() > kMaxClientSubjectBytes) {
+    return MakeError("invalidParameters", "client subject: must be 1.." +
+                                              std::to_string(kMaxClientSubjectBytes) + " bytes");
+  }
+  for (unsigned char c : subject) {
+    // OpenSSL's RFC 2253 form escapes control and non-ASCII bytes, so the text a handshake
+    // yields is always printable ASCII; anything else could never match.
+    if (c < 0x20 || c > 0x7e) {
+      return MakeError("invalidParameters",
+                       "client subject: printable ASCII only (RFC 2253 escapes the rest as \\XX)");
+    }
+  }
+  if (subject.find('=') == std::string_view::npos) {
+    return MakeError("invalidParameters",
+                     "client subject: must be RFC 2253 text such as CN=e-tjanst,O=Exempelkommun,C=SE");
+  }
+  return {};
+}
 
 std::string GenerateId(std::string_view prefix) {
   return std::string(prefix) + HexEncode(crypto::RandomBytes(8));
@@ -96,24 +117,63 @@ Status AccountService::RevokeOfficer(std::string_view officer_id) {
   });
 }
 
-Result<NewRelyingParty> AccountService::AddRelyingParty(std::string_view name) {
+Result<NewRelyingParty> AccountService::AddRelyingParty(
+    std::string_view name, std::optional<std::string_view> client_subject) {
   TILLIT_TRY(CheckText("name", name));
+  if (client_subject) TILLIT_TRY(CheckClientSubject(*client_subject));
   NewRelyingParty created{.rp_id = GenerateId("rp_"), .api_key = GenerateToken()};
   int64_t now = clock_.NowUnixSeconds();
   server::storage::RelyingPartyRow row{
       .id = created.rp_id,
       .name = std::string(name),
       .api_key_hash = keys_.HashSecret(SecretKind::kRelyingPartyKey, created.api_key),
-      .created_at = now};
-  TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+      .created_at = now,
+      .client_subject = client_subject ? std::optional<std::string>(*client_subject)
+                                       : std::nullopt};
+  Status written = store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
     TILLIT_TRY(store_.relying_parties().Insert(tx, row));
+    // The subject is no secret: the audit shows which certificate speaks for the party.
     auto appended = store_.audit().Append(
         tx, {.at = now, .actor = "admin", .action = "relyingPartyAdded", .subject = row.id,
-             .detail_json = "{}"});
+             .detail_json = row.client_subject
+                                ? internal::AuditDetail({{"clientSubject", *row.client_subject}})
+                                : "{}"});
     if (!appended.ok()) return std::move(appended).error();
     return {};
-  }));
+  });
+  // The id and key hash are fresh random values: a conflict is the subject.
+  if (!written.ok() && written.error().code == "conflict" && row.client_subject) {
+    return MakeError("conflict", "client subject: another e-service (revoked ones included) has it");
+  }
+  TILLIT_TRY(written);
   return created;
+}
+
+Status AccountService::SetRelyingPartyClientSubject(std::string_view rp_id,
+                                                    std::string_view client_subject) {
+  std::optional<std::string> subject;
+  if (!client_subject.empty()) {
+    TILLIT_TRY(CheckClientSubject(client_subject));
+    subject = std::string(client_subject);
+  }
+  const int64_t now = clock_.NowUnixSeconds();
+  Status written = store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+    TILLIT_TRY(store_.relying_parties().SetClientSubject(tx, rp_id, subject));
+    auto appended = store_.audit().Append(
+        tx, {.at = now, .actor = "admin", .action = "relyingPartyClientSubjectSet",
+             .subject = std::string(rp_id),
+             .detail_json = subject ? internal::AuditDetail({{"clientSubject", *subject}})
+                                    : "{\"clientSubject\":null}"});
+    if (!appended.ok()) return std::move(appended).error();
+    return {};
+  });
+  if (!written.ok() && written.error().code == "conflict") {
+    return MakeError("conflict", "client subject: another e-service (revoked ones included) has it");
+  }
+  TILLIT_TRY(written);
+  // After the commit, as for revocation: the old subject must stop working now.
+  ForgetCachedRelyingParty(rp_id);
+  return {};
 }
 
 Result<Officer> AccountService::AuthenticateOfficer(std::string_view token) {
@@ -140,7 +200,33 @@ Result<RelyingParty> AccountService::AuthenticateRelyingParty(std::string_view a
   Bytes hash = keys_.HashSecret(SecretKind::kRelyingPartyKey, api_key);
   // The cache key is the HMAC, as the database's is: an exact-match hash lookup on a value
   // the caller cannot choose, so its timing reveals nothing useful about stored keys.
-  std::string cache_key(AsString(hash));
+  // As for officers: looked up by its HMAC, and FindByKeyHash skips revoked parties.
+  return AuthenticateCached(
+      "k" + std::string(AsString(hash)),
+      [&](server::storage::ReadTransaction& tx) {
+        return store_.relying_parties().FindByKeyHash(tx, hash);
+      },
+      "unknown or revoked API key");
+}
+
+Result<RelyingParty> AccountService::AuthenticateRelyingPartyByClientSubject(
+    std::string_view subject) {
+  // The subject is not secret (it is in the certificate) and the handshake has already
+  // proven the key behind it, so it is looked up as it is.
+  if (subject.empty() || subject.size() > kMaxClientSubjectBytes) {
+    return MakeError("unauthorized", "no or over-long client certificate subject");
+  }
+  return AuthenticateCached(
+      "s" + std::string(subject),
+      [&](server::storage::ReadTransaction& tx) {
+        return store_.relying_parties().FindByClientSubject(tx, subject);
+      },
+      "no active e-service has this client certificate subject");
+}
+
+Result<RelyingParty> AccountService::AuthenticateCached(std::string cache_key,
+                                                        const FindRelyingParty& find,
+                                                        std::string_view unknown) {
   const int64_t now_ms = clock_.NowUnixMillis();
   uint64_t generation;
   {
@@ -155,14 +241,11 @@ Result<RelyingParty> AccountService::AuthenticateRelyingParty(std::string_view a
       rp_cache_.erase(it);  // stale (or the clock went back): ask the store again
     }
   }
-  // As for officers: looked up by its HMAC, and FindByKeyHash skips revoked parties.
-  TILLIT_TRY_ASSIGN(auto found, store_.Read([&](server::storage::ReadTransaction& tx) {
-    return store_.relying_parties().FindByKeyHash(tx, hash);
-  }));
-  if (!found) return MakeError("unauthorized", "unknown or revoked API key");
+  TILLIT_TRY_ASSIGN(auto found, store_.Read(find));
+  if (!found) return MakeError("unauthorized", std::string(unknown));
   RelyingParty rp{.id = found->id, .name = found->name};
   std::lock_guard lock(rp_cache_mutex_);
-  if (generation != rp_cache_generation_) return rp;  // a revocation came between: no caching
+  if (generation != rp_cache_generation_) return rp;  // a change came between: no caching
   if (rp_cache_.size() >= kMaxCachedRelyingParties) rp_cache_.clear();
   rp_cache_[std::move(cache_key)] = {.rp = rp, .expires_ms = now_ms + kRelyingPartyCacheMillis};
   return rp;
@@ -179,10 +262,14 @@ Status AccountService::RevokeRelyingParty(std::string_view rp_id) {
     return {};
   }));
   // After the commit, so that no lookup can re-cache the row as it was before.
+  ForgetCachedRelyingParty(rp_id);
+  return {};
+}
+
+void AccountService::ForgetCachedRelyingParty(std::string_view rp_id) {
   std::lock_guard lock(rp_cache_mutex_);
   ++rp_cache_generation_;
   std::erase_if(rp_cache_, [&](const auto& entry) { return entry.second.rp.id == rp_id; });
-  return {};
 }
 
 }  // namespace tillit::service

@@ -161,7 +161,7 @@ Result<ActivatedCredential> ActivationService::Complete(std::string_view code, B
   serial[0] = static_cast<uint8_t>((serial[0] & 0x7f) | 0x40);
   std::copy(serial.begin(), serial.end(), request.serial.begin());
   TILLIT_TRY_ASSIGN(auto der, credential::IssueHolderCertificate(
-                                  keys_.ca_key(), keys_.ca_certificate_der(), request));
+                                  keys_.ca_signer(), keys_.ca_certificate_der(), request));
   std::string serial_hex = HexEncode(serial);
   TILLIT_TRY(store_.credentials().Insert(
       tx, {.serial = serial_hex,

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <exception>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -451,6 +452,7 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
                        .created_at = now,
                        .identifiers = {},
                        .sync_key = crypto::RandomBytes(kSyncKeySize)};
+  std::optional<crypto::Signature> signature;
   TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
     // A desk's own counter and key would make identifiers of another permutation, which
     // could collide with the centre's: only the centre leases.
@@ -477,6 +479,9 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
                                                 .size = content.size,
                                                 .created_at = now,
                                                 .sync_key = content.sync_key}));
+    // Signed before the commit: if the CA key cannot sign (a token that is unreachable),
+    // no serials are consumed.
+    TILLIT_TRY_ASSIGN(signature, keys_.ca_signer().Sign(LeaseSignedMessage(content)));
     return internal::AppendAudit(
         store_, tx, now, std::string(kAdminActor), "serialBlockLeased", content.lease_id,
         internal::AuditDetail(
@@ -484,7 +489,6 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
             {{"size", size}}));
   }));
 
-  const crypto::Signature signature = keys_.ca_key().Sign(LeaseSignedMessage(content));
   value root = value::object(/*keep_order=*/true);
   root[U("format")] = Str(kLeaseFormat);
   root[U("leaseId")] = Str(content.lease_id);
@@ -499,7 +503,7 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
   root[U("identifiers")] = identifiers;
   root[U("syncKey")] = Str(Base64UrlEncode(content.sync_key));
   root[U("caCertificate")] = Str(Base64Encode(keys_.ca_certificate_der()));
-  root[U("signature")] = Str(Base64UrlEncode(signature.bytes()));
+  root[U("signature")] = Str(Base64UrlEncode(signature->bytes()));
   return LeaseFile{.lease_id = content.lease_id,
                    .desk = content.desk,
                    .first_serial = content.first_serial,

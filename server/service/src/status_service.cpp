@@ -77,7 +77,7 @@ Result<std::shared_ptr<const CrlDocument>> StatusService::Crl() {
   document->next_update = now + kCrlValiditySeconds;
   document->crl_number = number;
   TILLIT_TRY_ASSIGN(document->der,
-                    credential::CreateCrl(keys_.ca_key(), keys_.ca_certificate_der(), entries,
+                    credential::CreateCrl(keys_.ca_signer(), keys_.ca_certificate_der(), entries,
                                           document->this_update, document->next_update, number));
   last_number_ = number;
   cached_ = std::move(document);

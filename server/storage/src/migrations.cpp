@@ -270,12 +270,22 @@ WHERE EXISTS (
   WHERE a.action = 'credentialsRevoked' AND a.subject = persons.identifier);
 )sql";
 
+// Version 6: e-services authenticated by a TLS client certificate instead of an API key
+// (docs/http.md §TLS): the certificate's RFC 2253 subject, at most one party per subject.
+// NULL (API key only) for every party added before. DO NOT CHANGE once released.
+constexpr std::string_view kSchemaV6 = R"sql(
+ALTER TABLE relying_parties ADD COLUMN client_subject TEXT;
+CREATE UNIQUE INDEX relying_parties_client_subject ON relying_parties (client_subject)
+  WHERE client_subject IS NOT NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
     {4, kSchemaV4},
     {5, kSchemaV5},
+    {6, kSchemaV6},
 };
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT on `connection`, rolling back on error.

@@ -19,7 +19,7 @@ namespace sqlite {
 namespace {
 
 #define TILLIT_OFFICER_COLUMNS "id, name, organisation, role, token_hash, created_at, revoked_at"
-#define TILLIT_RP_COLUMNS "id, name, api_key_hash, created_at, revoked_at"
+#define TILLIT_RP_COLUMNS "id, name, api_key_hash, created_at, revoked_at, client_subject"
 
 Result<OfficerRow> ReadOfficer(const Statement& statement) {
   Columns columns(statement);
@@ -49,6 +49,7 @@ Result<RelyingPartyRow> ReadRelyingParty(const Statement& statement) {
   party.api_key_hash = columns.Blob();
   party.created_at = columns.Int64();
   party.revoked_at = columns.OptionalInt64();
+  party.client_subject = columns.OptionalText();
   return party;
 }
 
@@ -115,12 +116,13 @@ Result<std::vector<OfficerRow>> SqliteOfficerRepository::List(ReadTransaction& t
 Status SqliteRelyingPartyRepository::Insert(Transaction& tx, const RelyingPartyRow& party) {
   TILLIT_TRY_ASSIGN(auto insert,
                     ConnectionOf(tx).Prepare("INSERT INTO relying_parties (" TILLIT_RP_COLUMNS
-                                             ") VALUES (?1, ?2, ?3, ?4, ?5)"));
+                                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   insert.BindText(1, party.id);
   insert.BindText(2, party.name);
   insert.BindBlob(3, party.api_key_hash);
   insert.BindInt64(4, party.created_at);
   insert.BindOptionalInt64(5, party.revoked_at);
+  insert.BindOptionalText(6, party.client_subject);
   TILLIT_TRY(insert.Run());
   return {};
 }
@@ -141,6 +143,28 @@ Result<std::optional<RelyingPartyRow>> SqliteRelyingPartyRepository::FindByKeyHa
                         " FROM relying_parties WHERE api_key_hash = ?1 AND revoked_at IS NULL"));
   select.BindBlob(1, api_key_hash);
   return FetchOne<RelyingPartyRow>(select, ReadRelyingParty);
+}
+
+Result<std::optional<RelyingPartyRow>> SqliteRelyingPartyRepository::FindByClientSubject(
+    ReadTransaction& tx, std::string_view subject) {
+  TILLIT_TRY_ASSIGN(auto select,
+                    ConnectionOf(tx).Prepare(
+                        "SELECT " TILLIT_RP_COLUMNS
+                        " FROM relying_parties WHERE client_subject = ?1 AND revoked_at IS NULL"));
+  select.BindText(1, subject);
+  return FetchOne<RelyingPartyRow>(select, ReadRelyingParty);
+}
+
+Status SqliteRelyingPartyRepository::SetClientSubject(Transaction& tx, std::string_view id,
+                                                      const std::optional<std::string>& subject) {
+  Connection& db = ConnectionOf(tx);
+  TILLIT_TRY_ASSIGN(auto update,
+                    db.Prepare("UPDATE relying_parties SET client_subject = ?2 WHERE id = ?1"));
+  update.BindText(1, id);
+  update.BindOptionalText(2, subject);
+  TILLIT_TRY_ASSIGN(const int64_t changed, update.Run());
+  if (changed == 0) return NotFound("relying party");
+  return {};
 }
 
 Status SqliteRelyingPartyRepository::Revoke(Transaction& tx, std::string_view id, int64_t at) {

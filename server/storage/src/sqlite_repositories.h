@@ -36,6 +36,10 @@ class SqliteRelyingPartyRepository final : public RelyingPartyRepository {
                                                   std::string_view id) override;
   Result<std::optional<RelyingPartyRow>> FindByKeyHash(ReadTransaction& tx,
                                                        ByteView api_key_hash) override;
+  Result<std::optional<RelyingPartyRow>> FindByClientSubject(ReadTransaction& tx,
+                                                             std::string_view subject) override;
+  Status SetClientSubject(Transaction& tx, std::string_view id,
+                          const std::optional<std::string>& subject) override;
   Status Revoke(Transaction& tx, std::string_view id, int64_t at) override;
 };
 

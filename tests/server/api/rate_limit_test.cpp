@@ -156,4 +156,48 @@ TEST_CASE("Wrap answers 429 with Retry-After and counts 401 answers as failures"
   CHECK(handler(bearer).status == 200);
 }
 
+TEST_CASE("client-certificate requests count against their subject, not the address") {
+  FakeClock clock;
+  RateLimiter limiter({.per_address = {1, 1}, .per_credential = {1, 3}, .failures_per_address = {1, 2}},
+                      clock.fn());
+  int handled = 0;
+  Handler handler = limiter.Wrap([&](HttpRequest& request) {
+    ++handled;
+    HttpResponse response;
+    response.status = request.client_subject == "CN=good" ? 200 : 401;
+    return response;
+  });
+  HttpRequest kommun;
+  kommun.method = "POST";
+  kommun.path = "/rp/v1/collect";
+  kommun.remote_address = "192.0.2.1";
+  kommun.client_subject = "CN=good";
+  // The per-address bucket holds one request; the subject's bucket holds three.
+  for (int i = 0; i < 3; ++i) CHECK(handler(kommun).status == 200);
+  CHECK(handler(kommun).status == 429);
+  HttpRequest elsewhere = kommun;
+  elsewhere.remote_address = "192.0.2.9";  // the same certificate from another address
+  CHECK(handler(elsewhere).status == 429);
+  HttpRequest other_subject = kommun;
+  other_subject.client_subject = "CN=other";  // another subject: its own bucket (then 401)
+  CHECK(handler(other_subject).status == 401);
+  HttpRequest anonymous = kommun;
+  anonymous.client_subject.clear();
+  CHECK(handler(anonymous).status == 401);  // the address bucket was untouched until now
+  CHECK(handled == 5);
+
+  // A bearer token that spells a subject does not land in (or drain) the subject's bucket.
+  clock.now += 10s;
+  RateLimiter strict({.per_address = {0, 0}, .per_credential = {1, 1}, .failures_per_address = {0, 0}},
+                     clock.fn());
+  CHECK(strict.Admit("192.0.2.1", "CN=good", RateLimiter::CredentialKind::kBearer) == 0);
+  CHECK(strict.Admit("192.0.2.1", "CN=good", RateLimiter::CredentialKind::kClientSubject) == 0);
+  CHECK(strict.Admit("192.0.2.1", "CN=good", RateLimiter::CredentialKind::kClientSubject) > 0);
+  // With a bearer token as well, the token is what counts.
+  HttpRequest both = kommun;
+  both.headers["authorization"] = "Bearer some-key";
+  Handler strict_handler = strict.Wrap([](HttpRequest&) { return HttpResponse{}; });
+  CHECK(strict_handler(both).status == 200);
+}
+
 }  // namespace

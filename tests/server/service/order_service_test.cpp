@@ -348,7 +348,7 @@ TEST_CASE_FIXTURE(OrderFixture, "a login completes and its result verifies") {
   CHECK(jws->kid == protocol::JwkThumbprint(keys_->result_key().verifying_key()));
   auto payload_bytes = protocol::VerifyCompactJws(*jws, keys_->result_key().verifying_key());
   REQUIRE_OK(payload_bytes);
-  CHECK_FALSE(protocol::VerifyCompactJws(*jws, keys_->ca_key().verifying_key()).ok());
+  CHECK_FALSE(protocol::VerifyCompactJws(*jws, keys_->ca_verifying_key()).ok());
   const value payload = ParseJson(std::string(AsString(*payload_bytes)));
   CHECK(JsonString(payload, "iss") == kIssuerUrl);
   CHECK(JsonString(payload, "aud") == rp_.id);

@@ -35,7 +35,7 @@ TEST_CASE("a fresh database is migrated to the latest version, and reopening cha
   {
     auto store = Open(dir, {.clock = &clock});
     CHECK(store->schema_version() == SqliteSchemaVersion());
-    CHECK(SqliteSchemaVersion() == 5);
+    CHECK(SqliteSchemaVersion() == 6);
     auto tx = store->BeginRead();
     REQUIRE_OK(tx);
     auto applied = CountRows(*tx, "SELECT applied_at FROM schema_migrations WHERE version = 1");

@@ -25,6 +25,7 @@
 #include "tillit/bytes.h"
 #include "tillit/credential/policy.h"
 #include "tillit/crypto/ed25519.h"
+#include "tillit/crypto/signer.h"
 #include "tillit/identifier/identifier.h"
 #include "tillit/result.h"
 
@@ -57,12 +58,17 @@ struct CaProfile {
   int64_t not_after = 0;     // unix seconds; must be > not_before (see VerifyHolderCertificate)
 };
 
-// Creates the self-signed CA certificate for `ca_key` (random positive 16-byte serial,
-// basicConstraints CA:TRUE pathlen:0 critical, keyUsage keyCertSign|cRLSign critical,
-// subjectKeyIdentifier). Returns its DER.
+// Creates the self-signed CA certificate for the key of `ca_signer` (random positive 16-byte
+// serial, basicConstraints CA:TRUE pathlen:0 critical, keyUsage keyCertSign|cRLSign critical,
+// subjectKeyIdentifier). Returns its DER. Whatever the signer returns, the result is a
+// certificate whose signature verifies under ca_signer.verifying_key(), or an error.
 // Errors: "invalidParameters" (a name empty, too long, not UTF-8 or with control characters;
 // country not two upper-case letters; not_after <= not_before; a time before 1970 or after
-// 9999), "internalError" (OpenSSL failed).
+// 9999), the signer's own error (e.g. "signerUnavailable": a token that cannot be reached),
+// "signerFailed" (the signer's signature does not verify under its key), "internalError"
+// (OpenSSL failed).
+Result<Bytes> CreateCaCertificate(const crypto::Signer& ca_signer, const CaProfile& profile);
+// The same with a key in memory (never "signerUnavailable" or "signerFailed").
 Result<Bytes> CreateCaCertificate(const crypto::SigningKey& ca_key, const CaProfile& profile);
 
 // What the issuer vouches for in a holder certificate.
@@ -81,14 +87,20 @@ struct HolderCertificateRequest {
   int64_t not_after = 0;   // unix seconds; first second of expiry (see VerifyHolderCertificate)
 };
 
-// Issues a holder certificate signed by `ca_key`, whose certificate is `ca_certificate_der`
-// (the issuer name and authorityKeyIdentifier are copied from it). The profile is
-// docs/credential.md §3. Returns its DER.
+// Issues a holder certificate signed by `ca_signer`, whose certificate is
+// `ca_certificate_der` (the issuer name and authorityKeyIdentifier are copied from it). The
+// profile is docs/credential.md §3. Returns its DER; as with CreateCaCertificate, only a
+// certificate whose signature verifies under the signer's key is ever returned.
 // Errors: "invalidParameters" (assurance level outside 1..3; a name empty, too long, not
 // UTF-8, with control characters or leading/trailing space; not_after <= not_before; validity
 // longer than kMaxHolderValiditySeconds; validity outside the CA's), "invalidCaCertificate"
-// (ca_certificate_der does not parse or is not a CA certificate), "caKeyMismatch" (ca_key is
-// not the key of ca_certificate_der), "internalError".
+// (ca_certificate_der does not parse or is not a CA certificate), "caKeyMismatch" (the
+// signer's key is not the key of ca_certificate_der), the signer's own error (e.g.
+// "signerUnavailable"), "signerFailed", "internalError".
+Result<Bytes> IssueHolderCertificate(const crypto::Signer& ca_signer,
+                                     ByteView ca_certificate_der,
+                                     const HolderCertificateRequest& request);
+// The same with a key in memory.
 Result<Bytes> IssueHolderCertificate(const crypto::SigningKey& ca_key,
                                      ByteView ca_certificate_der,
                                      const HolderCertificateRequest& request);

@@ -19,6 +19,7 @@
 
 #include "tillit/bytes.h"
 #include "tillit/crypto/ed25519.h"
+#include "tillit/crypto/signer.h"
 #include "tillit/result.h"
 
 namespace tillit::credential {
@@ -68,7 +69,13 @@ inline constexpr size_t kMaxCrlSize = size_t{64} * 1024 * 1024;
 // crl_number < 0; a serial that is not 1..20 bytes of lower-case hex without a leading
 // zero byte, zero, or listed twice; a reason code not in the enum), "invalidCaCertificate"
 // (ca_certificate_der is not a CA certificate with keyUsage cRLSign and a
-// subjectKeyIdentifier), "caKeyMismatch" (ca_key is not its key), "internalError".
+// subjectKeyIdentifier), "caKeyMismatch" (the signer's key is not its key), the signer's own
+// error (e.g. "signerUnavailable"), "signerFailed" (the signer's signature does not verify
+// under its key; no CRL is returned), "internalError".
+Result<Bytes> CreateCrl(const crypto::Signer& ca_signer, ByteView ca_certificate_der,
+                        const std::vector<CrlEntry>& entries, int64_t this_update,
+                        int64_t next_update, int64_t crl_number);
+// The same with a key in memory.
 Result<Bytes> CreateCrl(const crypto::SigningKey& ca_key, ByteView ca_certificate_der,
                         const std::vector<CrlEntry>& entries, int64_t this_update,
                         int64_t next_update, int64_t crl_number);

@@ -3,18 +3,24 @@
 // base64url, shown once to the operator and stored only as IssuerKeys::HashSecret, so a
 // copy of the database does not let anyone act as an officer.
 //
+// A relying party authenticates with its API key or, on a TLS listener, with a client
+// certificate whose subject is registered for it (docs/http.md §TLS).
+//
 // Relying parties are authenticated on every RP API call (several per login), so their
 // lookups are cached in memory for kRelyingPartyCacheMillis, keyed by the key's HMAC (the
-// cache never holds an API key). RevokeRelyingParty empties the cache entry at once; a
-// revocation written by another process (an operator tool on the same database) takes
-// effect within the cache time. Unknown keys are not cached: every one goes to the store.
+// cache never holds an API key) or by the certificate subject. RevokeRelyingParty and
+// SetRelyingPartyClientSubject empty the party's cache entries at once; a change written by
+// another process (an operator tool on the same database) takes effect within the cache
+// time. Unknown keys and subjects are not cached: every one goes to the store.
 // Officer tokens are not cached: desk calls are rare and must see revocation at once.
 //
 // Thread safety: thread-safe; the referenced store, clock and keys must outlive it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,6 +34,10 @@ namespace tillit::service {
 
 // How long an authenticated relying party is remembered (see above).
 inline constexpr int64_t kRelyingPartyCacheMillis = 1000;
+
+// The longest client certificate subject accepted (RFC 2253 text). Real subjects are a few
+// hundred bytes at most; the bound keeps the cache and the index small.
+inline constexpr size_t kMaxClientSubjectBytes = 1024;
 
 // An authenticated officer, as the desk use cases receive it.
 struct Officer {
@@ -64,9 +74,19 @@ class AccountService {
   Result<NewOfficer> AddOfficer(std::string_view name, std::string_view organisation,
                                 std::string_view role);
 
-  // Adds a relying party (an e-service) and returns its id and fresh API key.
-  // Errors: "invalidParameters", storage errors.
-  Result<NewRelyingParty> AddRelyingParty(std::string_view name);
+  // Adds a relying party (an e-service) and returns its id and fresh API key. With
+  // `client_subject` it may also authenticate by a TLS client certificate with exactly that
+  // subject (see CheckClientSubject). Errors: "invalidParameters", "conflict" (another party
+  // has the subject), storage errors.
+  Result<NewRelyingParty> AddRelyingParty(
+      std::string_view name, std::optional<std::string_view> client_subject = std::nullopt);
+
+  // Sets the client certificate subject of relying party `rp_id` (see CheckClientSubject);
+  // an empty `client_subject` clears it. Takes effect at once in this process (and within
+  // kRelyingPartyCacheMillis in others): the old subject stops working. Audited as
+  // "relyingPartyClientSubjectSet". Errors: "invalidParameters", "notFound", "conflict"
+  // (another party, revoked or not, has the subject), storage errors.
+  Status SetRelyingPartyClientSubject(std::string_view rp_id, std::string_view client_subject);
 
   // Revokes an officer: their token stops working at once (every desk request checks it).
   // Revoking twice keeps the first time. Errors: "notFound", storage errors.
@@ -82,8 +102,14 @@ class AccountService {
   // key), storage errors.
   Result<RelyingParty> AuthenticateRelyingParty(std::string_view api_key);
 
-  // Revokes a relying party: its API key stops working at once in this process (and
-  // within kRelyingPartyCacheMillis in others sharing the database). Revoking twice keeps
+  // The active relying party registered for a verified TLS client certificate with this
+  // subject (HttpRequest::client_subject), cached like API keys. The subject is compared
+  // byte for byte. Errors: "unauthorized" (empty, over-long, unknown or revoked; the same
+  // code as for API keys), storage errors.
+  Result<RelyingParty> AuthenticateRelyingPartyByClientSubject(std::string_view subject);
+
+  // Revokes a relying party: its API key and client certificate stop working at once in
+  // this process (and within kRelyingPartyCacheMillis in others sharing the database). Revoking twice keeps
   // the first time. Audited as "relyingPartyRevoked". Errors: "notFound", storage errors.
   Status RevokeRelyingParty(std::string_view rp_id);
 
@@ -92,17 +118,33 @@ class AccountService {
     RelyingParty rp;
     int64_t expires_ms = 0;
   };
+  using FindRelyingParty = std::function<Result<std::optional<server::storage::RelyingPartyRow>>(
+      server::storage::ReadTransaction&)>;
+
+  // The cache in front of `find`; `unknown` is the message of the "unauthorized" error.
+  Result<RelyingParty> AuthenticateCached(std::string cache_key, const FindRelyingParty& find,
+                                          std::string_view unknown);
+  // Forgets every cache entry of `rp_id`, and any lookup still on its way to the cache.
+  void ForgetCachedRelyingParty(std::string_view rp_id);
 
   server::storage::Store& store_;
   const Clock& clock_;
   const IssuerKeys& keys_;
   std::mutex rp_cache_mutex_;
-  // Keyed by the API key's HMAC (IssuerKeys::HashSecret), as bytes in a string.
+  // Keyed by 'k' + the API key's HMAC (IssuerKeys::HashSecret) as bytes, or by 's' + the
+  // client certificate subject: the first byte keeps the two kinds apart.
   std::unordered_map<std::string, CachedRelyingParty> rp_cache_;  // guarded by the mutex
-  // Bumped by every revocation (guarded by the mutex): a lookup that read the store before
-  // a revocation must not put its now stale answer into the cache after it.
+  // Bumped by every revocation and subject change (guarded by the mutex): a lookup that
+  // read the store before one must not put its now stale answer into the cache after it.
   uint64_t rp_cache_generation_ = 0;
 };
+
+// A client certificate subject as the operator registers it: 1..kMaxClientSubjectBytes of
+// printable ASCII holding at least one "type=value", i.e. the RFC 2253 text that
+// `openssl x509 -noout -subject -nameopt RFC2253` prints (and HttpRequest::client_subject
+// carries), e.g. "CN=e-tjanst,O=Exempelkommun,C=SE"; bytes outside ASCII are escaped there as
+// \XX. It is compared byte for byte, so it must be copied exactly. Errors: "invalidParameters".
+Status CheckClientSubject(std::string_view subject);
 
 // "<prefix>" + 16 lower-case hex digits from the system RNG: ids for officers, relying
 // parties and enrolments. Random, not sequential, so ids reveal neither volume nor order.

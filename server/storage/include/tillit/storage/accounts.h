@@ -80,6 +80,9 @@ struct RelyingPartyRow {
   Bytes api_key_hash{};
   int64_t created_at = 0;
   std::optional<int64_t> revoked_at{};
+  // The RFC 2253 subject of the TLS client certificate that authenticates this party
+  // instead of its API key (docs/http.md §TLS); unique among the parties that have one.
+  std::optional<std::string> client_subject{};
 
   friend bool operator==(const RelyingPartyRow&, const RelyingPartyRow&) = default;
 };
@@ -88,7 +91,8 @@ class RelyingPartyRepository {
  public:
   virtual ~RelyingPartyRepository() = default;
 
-  // Adds a relying party. Errors: "conflict" if the id or the key hash is taken.
+  // Adds a relying party. Errors: "conflict" if the id, the key hash or the client subject
+  // is taken.
   virtual Status Insert(Transaction& tx, const RelyingPartyRow& party) = 0;
 
   // The relying party with this id, revoked or not.
@@ -98,6 +102,16 @@ class RelyingPartyRepository {
   // The active (not revoked) relying party whose API key hashes to api_key_hash.
   virtual Result<std::optional<RelyingPartyRow>> FindByKeyHash(ReadTransaction& tx,
                                                                ByteView api_key_hash) = 0;
+
+  // The active (not revoked) relying party whose client certificate subject is exactly
+  // `subject` (byte for byte; no normalisation).
+  virtual Result<std::optional<RelyingPartyRow>> FindByClientSubject(
+      ReadTransaction& tx, std::string_view subject) = 0;
+
+  // Sets (or, with nullopt, clears) the client certificate subject of the relying party
+  // `id`, revoked or not. Errors: "notFound"; "conflict" if another party has the subject.
+  virtual Status SetClientSubject(Transaction& tx, std::string_view id,
+                                  const std::optional<std::string>& subject) = 0;
 
   // Revokes the relying party at `at`; revoking again keeps the first time.
   // Errors: "notFound".

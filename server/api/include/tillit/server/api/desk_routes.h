@@ -34,6 +34,12 @@ struct IssuerServices {
   // The server's address as devices reach it, e.g. "http://127.0.0.1:8080"; written into
   // the activation QR text (tillit-activate:v1:<CODE>:<URL>).
   std::string public_url;
+  // The pin of the server's TLS key (credential::FormatTlsPin, 43 characters), or empty.
+  // With an https:// public_url the activation QR carries it as
+  // tillit-activate:v1:<CODE>:<URL>#pin-sha256=<PIN>, and the device accepts the issuer's
+  // certificate only with that key from its first contact on (docs/desk-api.md, docs/http.md
+  // §TLS).
+  std::string tls_pin{};
   // Login and signing orders (docs/protocol.md): the /rp/v1/ and /device/v1/orders/ routes
   // are added only when set.
   service::OrderService* orders = nullptr;

@@ -66,7 +66,9 @@ class HttpServer {
  public:
   // Binds, listens and starts the worker threads; the server is serving when this returns.
   // Errors: "listenFailed" (host not an IP literal or "localhost", port in use, no
-  // permission), "invalidParameters" (a zero limit, timeout or connection cap).
+  // permission), "invalidParameters" (a zero limit, timeout or connection cap),
+  // "invalidTlsConfig" (a TLS file missing, unreadable or not what it should hold, or a key
+  // that does not match the certificate; the message names the file).
   static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, Handler handler);
 
   HttpServer(const HttpServer&) = delete;

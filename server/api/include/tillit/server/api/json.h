@@ -38,6 +38,7 @@ namespace tillit::server::api {
 //   storageFull           503    invalidTransition      409
 //   storageUnavailable    503    duplicate              409
 //   leaseExhausted        503    (offline desk: docs/offline-desk.md)
+//   signerUnavailable     503    (the CA key's token: docs/operations.md §1.1)
 // and the login and signing codes (docs/protocol.md §4, §7):
 //   qrInvalid             400    certificateErr         403
 //   qrExpired             400    identifierMismatch     403
