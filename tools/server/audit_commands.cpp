@@ -39,25 +39,6 @@ constexpr const char* kBackupUsage =
     "  as well\n"
     "  (docs/operations.md §6). Prints {\"backup\": FILE, \"pages\", \"bytes\"}.\n";
 
-void Print(const value& v) {
-  std::cout << v.serialize() << "\n";
-  std::cout.flush();
-}
-
-int Usage(const std::string& message, const char* usage) {
-  std::cerr << "tillit-server: " << message << "\n" << usage;
-  return 2;
-}
-
-int Fail(const Error& error) {
-  value v = value::object(/*keep_order=*/true);
-  v["errorCode"] = value::string(error.code);
-  v["details"] = value::string(error.message);
-  Print(v);
-  std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
-  return 1;
-}
-
 // The database must exist: these commands inspect a deployment, they never start one.
 Status RequireDatabase(const std::string& data_dir) {
   struct stat st {};
@@ -78,7 +59,7 @@ value CheckpointJson(const st::AuditCheckpoint& c) {
 
 int AuditVerify(const std::string& data_dir, const service::CaKeyOptions& ca_key) {
   SystemClock clock;
-  if (auto present = RequireDatabase(data_dir); !present.ok()) return Fail(present.error());
+  if (auto present = RequireDatabase(data_dir); !present.ok()) return server_cli::FailJson(present.error());
   // IssuerKeys creates missing keys; in a restored directory without its key files that
   // would mint a new CA and result key. Refuse instead: the keys must be copied first.
   auto exists = [&](const char* name) {
@@ -87,19 +68,19 @@ int AuditVerify(const std::string& data_dir, const service::CaKeyOptions& ca_key
   };
   for (const char* name : {"ca.pem", "identifier.key", "pepper.key", "result.key"}) {
     if (!exists(name)) {
-      return Fail(MakeError("notFound", std::string("no ") + name + " in " + data_dir +
+      return server_cli::FailJson(MakeError("notFound", std::string("no ") + name + " in " + data_dir +
                                             ": copy the key files with the database"));
     }
   }
   // The CA key is a file (plain or encrypted) unless it is in a token.
   if (!ca_key.pkcs11 && !exists("ca.key") && !exists("ca.key.pem")) {
-    return Fail(MakeError("notFound", "no ca.key or ca.key.pem in " + data_dir +
+    return server_cli::FailJson(MakeError("notFound", "no ca.key or ca.key.pem in " + data_dir +
                                           ": copy the key files with the database"));
   }
   auto keys = service::IssuerKeys::LoadOrCreate(data_dir, clock, ca_key);
-  if (!keys.ok()) return Fail(keys.error());
+  if (!keys.ok()) return server_cli::FailJson(keys.error());
   auto store = st::OpenSqliteStore({.path = service::DatabasePath(data_dir), .clock = &clock});
-  if (!store.ok()) return Fail(store.error());
+  if (!store.ok()) return server_cli::FailJson(store.error());
   service::AuditService audit(**store, clock, *keys);
   auto verified = audit.Verify([](const service::AuditVerifyProgress& p) {
     // Only long logs (more than one batch) are worth a progress line.
@@ -108,13 +89,13 @@ int AuditVerify(const std::string& data_dir, const service::CaKeyOptions& ca_key
                 << " entries\n";
     }
   });
-  if (!verified.ok()) return Fail(verified.error());
+  if (!verified.ok()) return server_cli::FailJson(verified.error());
   value v = value::object(/*keep_order=*/true);
   v["ok"] = value::boolean(verified->ok);
   if (!verified->ok) {
     v["firstBrokenSeq"] = value::number(verified->first_broken_seq);
     v["reason"] = value::string(verified->reason);
-    Print(v);
+    server_cli::PrintJson(v);
     std::cerr << "tillit-server: audit log broken at seq " << verified->first_broken_seq << ": "
               << verified->reason << "\n";
     return 1;
@@ -131,15 +112,15 @@ int AuditVerify(const std::string& data_dir, const service::CaKeyOptions& ca_key
   // end would go unnoticed. Worth seeing.
   const uint64_t pinned = verified->last_checkpoint ? verified->last_checkpoint->seq : 0;
   v["entriesAfterLastCheckpoint"] = value::number(verified->entries - pinned);
-  Print(v);
+  server_cli::PrintJson(v);
   return 0;
 }
 
 int Backup(const std::string& data_dir, const std::string& file) {
   SystemClock clock;
-  if (auto present = RequireDatabase(data_dir); !present.ok()) return Fail(present.error());
+  if (auto present = RequireDatabase(data_dir); !present.ok()) return server_cli::FailJson(present.error());
   auto store = st::OpenSqliteStore({.path = service::DatabasePath(data_dir), .clock = &clock});
-  if (!store.ok()) return Fail(store.error());
+  if (!store.ok()) return server_cli::FailJson(store.error());
   uint64_t pages = 0;
   int shown = -1;
   Status done = (*store)->Backup(file, [&](const st::BackupProgress& p) {
@@ -152,7 +133,7 @@ int Backup(const std::string& data_dir, const std::string& file) {
                 << " pages (" << percent << "%)\n";
     }
   });
-  if (!done.ok()) return Fail(done.error());
+  if (!done.ok()) return server_cli::FailJson(done.error());
   struct stat st {};
   const uint64_t bytes = ::stat(file.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   std::cerr << "tillit-server: backup written to " << file
@@ -162,7 +143,7 @@ int Backup(const std::string& data_dir, const std::string& file) {
   v["backup"] = value::string(file);
   v["pages"] = value::number(pages);
   v["bytes"] = value::number(bytes);
-  Print(v);
+  server_cli::PrintJson(v);
   return 0;
 }
 
@@ -178,22 +159,22 @@ std::optional<int> RunAuditCommand(const std::vector<std::string>& args) {
   const std::vector<std::string> allowed =
       command == "backup" ? std::vector<std::string>{"--data"} : server_cli::WithCaKeyFlags({"--data"});
   if (auto error = server_cli::ParseOptions(args, 2, allowed, 2, options)) {
-    return Usage(*error, usage);
+    return server_cli::UsageError(*error, usage);
   }
   const std::string data = options.values["--data"];
   if (options.help) {
     std::cout << usage;
     return 0;
   }
-  if (data.empty()) return Usage("--data is required", usage);
+  if (data.empty()) return server_cli::UsageError("--data is required", usage);
   if (command == "audit-verify") {
-    if (options.positional.size() != 1) return Usage("audit-verify takes no arguments", usage);
+    if (options.positional.size() != 1) return server_cli::UsageError("audit-verify takes no arguments", usage);
     auto ca_key = server_cli::TakeCaKeyOptions(options);
-    if (!ca_key.ok()) return Usage(ca_key.error().message, usage);
+    if (!ca_key.ok()) return server_cli::UsageError(ca_key.error().message, usage);
     return AuditVerify(data, *ca_key);
   }
   if (options.positional.size() != 2 || options.positional[1].empty()) {
-    return Usage("backup takes one FILE", usage);
+    return server_cli::UsageError("backup takes one FILE", usage);
   }
   return Backup(data, options.positional[1]);
 }

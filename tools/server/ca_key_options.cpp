@@ -143,24 +143,7 @@ constexpr const char* kProtectUsage =
     "  again.\n"
     "  Prints {\"caKeyFile\": \"ca.key.pem\", \"removed\": \"ca.key\", \"caPublicKey\": HEX}.\n";
 
-void Print(const value& v) {
-  std::cout << v.serialize() << "\n";
-  std::cout.flush();
-}
-
-int UsageError(const std::string& message) {
-  std::cerr << "tillit-server: " << message << "\n" << kProtectUsage;
-  return 2;
-}
-
-int Fail(const Error& error) {
-  value v = value::object(/*keep_order=*/true);
-  v["errorCode"] = value::string(error.code);
-  v["details"] = value::string(error.message);
-  Print(v);
-  std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
-  return 1;
-}
+int UsageError(const std::string& message) { return server_cli::UsageError(message, kProtectUsage); }
 
 }  // namespace
 
@@ -187,12 +170,12 @@ std::optional<int> RunCaKeyCommand(const std::vector<std::string>& args) {
                       "--ca-key-passphrase-env NAME");
   }
   auto protected_key = service::IssuerKeys::ProtectCaKey(data, *ca_key->passphrase);
-  if (!protected_key.ok()) return Fail(protected_key.error());
+  if (!protected_key.ok()) return server_cli::FailJson(protected_key.error());
   value v = value::object(/*keep_order=*/true);
   v["caKeyFile"] = value::string("ca.key.pem");
   v["removed"] = value::string("ca.key");
   v["caPublicKey"] = value::string(HexEncode(protected_key->bytes()));
-  Print(v);
+  server_cli::PrintJson(v);
   return 0;
 }
 

@@ -1,6 +1,8 @@
 // See cli_options.h.
 #include "cli_options.h"
 
+#include <iostream>
+
 namespace tillit::server_cli {
 
 std::optional<std::string> ParseOptions(const std::vector<std::string>& args, size_t from,
@@ -37,6 +39,25 @@ std::string CommandOf(const std::vector<std::string>& args, size_t from) {
     return args[i];
   }
   return "";
+}
+
+void PrintJson(const web::json::value& v) {
+  std::cout << v.serialize() << "\n";
+  std::cout.flush();
+}
+
+int UsageError(const std::string& message, const char* usage) {
+  std::cerr << "tillit-server: " << message << "\n" << usage;
+  return 2;
+}
+
+int FailJson(const Error& error) {
+  web::json::value v = web::json::value::object(/*keep_order=*/true);
+  v["errorCode"] = web::json::value::string(error.code);
+  v["details"] = web::json::value::string(error.message);
+  PrintJson(v);
+  std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
+  return 1;
 }
 
 }  // namespace tillit::server_cli

@@ -2,11 +2,15 @@
 // subcommands): `--flag VALUE` options from an allowed list, positional arguments, --help.
 #pragma once
 
+#include <cpprest/json.h>
+
 #include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "tillit/result.h"
 
 namespace tillit::server_cli {
 
@@ -26,5 +30,12 @@ std::optional<std::string> ParseOptions(const std::vector<std::string>& args, si
 // The command word of `admin ...` (args[from..]): the first argument that is neither an
 // option nor an option's value; "" if none.
 std::string CommandOf(const std::vector<std::string>& args, size_t from);
+
+// The admin commands' output conventions (docs/operations.md): one JSON object per line on
+// stdout; a usage error prints the message and the usage text on stderr and exits 2; a
+// runtime error prints {"errorCode", "details"} on stdout, the same on stderr, and exits 1.
+void PrintJson(const web::json::value& v);
+int UsageError(const std::string& message, const char* usage);
+int FailJson(const Error& error);
 
 }  // namespace tillit::server_cli

@@ -156,11 +156,7 @@ constexpr const char* kSetRpClientSubjectUsage =
 
 using server_cli::Options;
 using server_cli::ParseOptions;
-
-int UsageError(const std::string& message, const char* usage) {
-  std::cerr << "tillit-server: " << message << "\n" << usage;
-  return 2;
-}
+using server_cli::UsageError;
 
 int RuntimeError(const Error& error) {
   std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";

@@ -80,25 +80,6 @@ utility::string_t T(std::string_view s) { return utility::conversions::to_string
 value Str(std::string_view s) { return value::string(T(s)); }
 value Num(uint64_t n) { return value::number(n); }
 
-void Print(const value& v) {
-  std::cout << utility::conversions::to_utf8string(v.serialize()) << "\n";
-  std::cout.flush();
-}
-
-int Usage(const std::string& message, const char* usage) {
-  std::cerr << "tillit-server: " << message << "\n" << usage;
-  return 2;
-}
-
-int Fail(const Error& error) {
-  value v = value::object(/*keep_order=*/true);
-  v[U("errorCode")] = Str(error.code);
-  v[U("details")] = Str(error.message);
-  Print(v);
-  std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
-  return 1;
-}
-
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return MakeError("storageUnavailable", "cannot read " + path);
@@ -185,10 +166,10 @@ value LeaseInfoJson(const service::LeaseInfo& info, const char* count_name) {
 }
 
 int LeaseBlock(Opened& is, Options& options, const char* usage) {
-  if (!options.values.count("--desk")) return Usage("--desk is required", usage);
-  if (!options.values.count("--size")) return Usage("--size is required", usage);
+  if (!options.values.count("--desk")) return server_cli::UsageError("--desk is required", usage);
+  if (!options.values.count("--size")) return server_cli::UsageError("--size is required", usage);
   auto size = ParseInteger(options.values["--size"]);
-  if (!size) return Usage("--size must be a number", usage);
+  if (!size) return server_cli::UsageError("--size must be a number", usage);
   // Claim the output file before leasing, so a bad path wastes no serials and an
   // existing file (perhaps an earlier lease) is never overwritten.
   int fd = -1;
@@ -196,7 +177,7 @@ int LeaseBlock(Opened& is, Options& options, const char* usage) {
   if (!out.empty()) {
     fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-      return Fail(MakeError("storageUnavailable",
+      return server_cli::FailJson(MakeError("storageUnavailable",
                             "cannot create " + out + ": " + std::strerror(errno)));
     }
   }
@@ -206,8 +187,8 @@ int LeaseBlock(Opened& is, Options& options, const char* usage) {
       ::close(fd);
       ::unlink(out.c_str());
     }
-    if (lease.error().code == "invalidParameters") return Usage(lease.error().message, usage);
-    return Fail(lease.error());
+    if (lease.error().code == "invalidParameters") return server_cli::UsageError(lease.error().message, usage);
+    return server_cli::FailJson(lease.error());
   }
   if (fd < 0) {
     std::cout << lease->text;
@@ -216,59 +197,59 @@ int LeaseBlock(Opened& is, Options& options, const char* usage) {
   }
   Status written = WriteAll(fd, lease->text, out);
   ::close(fd);
-  if (!written.ok()) return Fail(written.error());
+  if (!written.ok()) return server_cli::FailJson(written.error());
   value v = value::object(/*keep_order=*/true);
   v[U("leaseId")] = Str(lease->lease_id);
   v[U("desk")] = Str(lease->desk);
   v[U("firstSerial")] = Str(std::to_string(lease->first_serial));
   v[U("size")] = Num(lease->size);
   v[U("file")] = Str(out);
-  Print(v);
+  server_cli::PrintJson(v);
   return 0;
 }
 
 int LoadLease(Opened& is, Options& options) {
   auto text = ReadFile(options.positional[1], kMaxLeaseFileBytes);
-  if (!text.ok()) return Fail(text.error());
+  if (!text.ok()) return server_cli::FailJson(text.error());
   std::optional<Bytes> ca;
   if (options.values.count("--central-ca")) {
     auto pem = ReadFile(options.values["--central-ca"], kMaxCaFileBytes);
-    if (!pem.ok()) return Fail(pem.error());
+    if (!pem.ok()) return server_cli::FailJson(pem.error());
     auto der = credential::CertificateFromPem(*pem);
-    if (!der.ok()) return Fail(MakeError("invalidParameters", "--central-ca: " + der.error().message));
+    if (!der.ok()) return server_cli::FailJson(MakeError("invalidParameters", "--central-ca: " + der.error().message));
     ca = std::move(*der);
   }
   auto loaded = is.leases->LoadLease(*text, ca);
-  if (!loaded.ok()) return Fail(loaded.error());
+  if (!loaded.ok()) return server_cli::FailJson(loaded.error());
   value v = value::object(/*keep_order=*/true);
   v[U("leaseId")] = Str(loaded->lease_id);
   v[U("desk")] = Str(loaded->desk);
   v[U("firstSerial")] = Str(std::to_string(loaded->first_serial));
   v[U("size")] = Num(loaded->size);
   v[U("available")] = Num(loaded->available);
-  Print(v);
+  server_cli::PrintJson(v);
   return 0;
 }
 
 int ExportSync(Opened& is, Options& options) {
   auto exported = is.leases->ExportSync();
-  if (!exported.ok()) return Fail(exported.error());
+  if (!exported.ok()) return server_cli::FailJson(exported.error());
   if (Status written = WriteFileAtomically(options.positional[1], exported->text); !written.ok()) {
-    return Fail(written.error());
+    return server_cli::FailJson(written.error());
   }
   value v = value::object(/*keep_order=*/true);
   v[U("desk")] = Str(exported->desk);
   v[U("persons")] = Num(exported->persons);
   v[U("file")] = Str(options.positional[1]);
-  Print(v);
+  server_cli::PrintJson(v);
   return 0;
 }
 
 int ImportSync(Opened& is, Options& options) {
   auto text = ReadFile(options.positional[1], kMaxSyncFileBytes);
-  if (!text.ok()) return Fail(text.error());
+  if (!text.ok()) return server_cli::FailJson(text.error());
   auto summary = is.leases->ImportSync(*text);
-  if (!summary.ok()) return Fail(summary.error());
+  if (!summary.ok()) return server_cli::FailJson(summary.error());
   value conflicts = value::array(summary->conflicts.size());
   for (size_t i = 0; i < summary->conflicts.size(); ++i) {
     const auto& c = summary->conflicts[i];
@@ -284,7 +265,7 @@ int ImportSync(Opened& is, Options& options) {
   v[U("imported")] = Num(summary->imported);
   v[U("alreadyImported")] = Num(summary->already_imported);
   v[U("conflicts")] = conflicts;
-  Print(v);
+  server_cli::PrintJson(v);
   if (!summary->conflicts.empty()) {
     std::cerr << "tillit-server: " << summary->conflicts.size()
               << " person(s) conflict with central persons and were not imported\n";
@@ -295,7 +276,7 @@ int ImportSync(Opened& is, Options& options) {
 
 int Leases(Opened& is) {
   auto leases = is.leases->ListLeases();
-  if (!leases.ok()) return Fail(leases.error());
+  if (!leases.ok()) return server_cli::FailJson(leases.error());
   value leased = value::array(leases->leased.size());
   for (size_t i = 0; i < leases->leased.size(); ++i) {
     leased[i] = LeaseInfoJson(leases->leased[i], "imported");
@@ -307,7 +288,7 @@ int Leases(Opened& is) {
   value v = value::object(/*keep_order=*/true);
   v[U("leased")] = leased;
   v[U("loaded")] = loaded;
-  Print(v);
+  server_cli::PrintJson(v);
   return 0;
 }
 
@@ -333,21 +314,21 @@ std::optional<int> RunOfflineDeskCommand(const std::vector<std::string>& args) {
   Options options;
   if (auto error =
           server_cli::ParseOptions(args, 2, server_cli::WithCaKeyFlags(allowed), 2, options)) {
-    return Usage(*error, usage);
+    return server_cli::UsageError(*error, usage);
   }
   if (options.help) {
     std::cout << usage;
     return 0;
   }
-  if (!options.values.count("--data")) return Usage("--data is required", usage);
+  if (!options.values.count("--data")) return server_cli::UsageError("--data is required", usage);
   auto ca_key = server_cli::TakeCaKeyOptions(options);
-  if (!ca_key.ok()) return Usage(ca_key.error().message, usage);
+  if (!ca_key.ok()) return server_cli::UsageError(ca_key.error().message, usage);
   if (options.positional.size() != 1 + files) {
-    return Usage(files == 1 ? command + " takes one FILE" : command + " takes no FILE", usage);
+    return server_cli::UsageError(files == 1 ? command + " takes one FILE" : command + " takes no FILE", usage);
   }
 
   auto opened = Open(options.values["--data"], *ca_key);
-  if (!opened.ok()) return Fail(opened.error());
+  if (!opened.ok()) return server_cli::FailJson(opened.error());
   Opened& is = **opened;
   if (command == "lease-block") return LeaseBlock(is, options, usage);
   if (command == "load-lease") return LoadLease(is, options);
