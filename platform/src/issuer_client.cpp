@@ -277,7 +277,6 @@ struct IssuerClient::Impl {
       request.set_request_uri(path);
       request.set_body(body.serialize(), "application/json");
       web::http::http_response response = client.request(request).get();
-      CommitServerPin();  // an answer, even a refusal, came over an accepted connection
       const std::string text = response.extract_string(true).get();
       value json;
       try {
@@ -294,6 +293,9 @@ struct IssuerClient::Impl {
         }
         return BadResponse("HTTP " + std::to_string(response.status_code()));
       }
+      // Only now, with the whole answer read and parsed: a connection cut in the body, or an
+      // answer that is not the protocol's, must not make its key the one a device keeps.
+      CommitServerPin();
       return json;
     } catch (const web::http::http_exception& e) {
       return TransportError(e.what(), e.error_code());
@@ -302,8 +304,8 @@ struct IssuerClient::Impl {
     }
   }
 
-  // After an answer arrived: the key it came over (unchanged on a kept-alive connection,
-  // where no handshake ran).
+  // After a call succeeded: the key its answer came over (unchanged on a kept-alive
+  // connection, where no handshake ran).
   void CommitServerPin() {
     if (!tls) return;
     std::lock_guard lock(tls->mutex);

@@ -4,7 +4,7 @@
 # `openssl pkey` opens with the same passphrase; enrol → issue → activate signs with it; a
 # restart without the passphrase or with a wrong one fails with caKeyLocked; the flags'
 # usage errors; `admin protect-ca-key` converts a plain ca.key. No passphrase ever appears
-# in any output.
+# in any output, and a server given it in a variable wipes it from its environment.
 # Usage: bash ca_key_passphrase_test.sh BIN_DIR
 bin=${1:?usage: ca_key_passphrase_test.sh BIN_DIR}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -42,6 +42,11 @@ ok "openssl pkey opens ca.key.pem with the passphrase (and only with it); it is 
 # 2. The server signs with it: enrol, issue, activate; the holder certificate and the CRL
 # verify under ca.pem.
 start_server --ca-key-passphrase-env TILLIT_TEST_CA_PASSPHRASE
+# The server wiped the value where the kernel shows the environment it started with (and
+# removed the variable, so its children would not inherit it).
+grep -qa "TILLIT_TEST_CA_PASSPHRASE=" "/proc/$server_pid/environ" || fail "test set-up: the variable's name is not in /proc/$server_pid/environ"
+! grep -qaF -- "$passphrase" "/proc/$server_pid/environ" || fail "the passphrase stays in the server's environment"
+ok "the server wipes --ca-key-passphrase-env's variable from its environment"
 desk() { "$bin/tillit-desk" --server "$url" --token "$token" "$@"; }
 expiry=$(date -u -d '+3 years' +%Y-%m-%d)
 out=$(desk enrol --given-name Amal --surname Hassan --birth-date 1990-04-01 --nationality SYR \

@@ -1,19 +1,23 @@
 // HttpServer over TLS (docs/http.md §TLS) with certificates this test makes: TLS 1.3 and
 // 1.2 clients that verify the server, a TLS 1.1 client and a plain-HTTP client refused, a
 // silent client cut after header_timeout, client certificates (subject passed to handlers,
-// one from another CA refused), caps, keep-alive with close_notify, graceful Stop, and
-// Start refusing bad files with invalidTlsConfig.
+// one from another CA refused), caps, keep-alive with close_notify, graceful Stop, a
+// connection whose TLS session cannot be made (SSL_new failing) dropped without stopping
+// the accept loop, and Start refusing bad files with invalidTlsConfig.
 #include "tls_client.h"  // first: Boost before cpprest (see there)
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -23,6 +27,32 @@
 
 #include "test_tls.h"
 #include "tillit/server/api/http_server.h"
+
+// Fault injection for the accept loop: this definition of OpenSSL's SSL_new takes the place
+// of libssl's in this executable (the server library is linked in statically, and the
+// dynamic linker prefers the executable's symbol), and passes every call on to libssl's
+// except those a test asks to fail: the next N for a server context, as if SSL_new had run
+// out of memory. Client contexts (the tests' own TlsClients) are never failed.
+namespace {
+std::atomic<int> g_fail_server_ssl_new{0};
+}  // namespace
+
+extern "C" SSL* SSL_new(SSL_CTX* ctx) {
+  using SslNew = SSL* (*)(SSL_CTX*);
+  static const auto real = reinterpret_cast<SslNew>(::dlsym(RTLD_NEXT, "SSL_new"));
+  if (real == nullptr) std::abort();  // runs on server threads: no doctest macros
+  if (SSL_CTX_get_ssl_method(ctx) == TLS_server_method()) {
+    int left = g_fail_server_ssl_new.load();
+    while (left > 0) {
+      if (g_fail_server_ssl_new.compare_exchange_weak(left, left - 1)) {
+        // As libssl does when it fails: Asio throws only if the error queue says why.
+        ERR_raise(ERR_LIB_SSL, ERR_R_MALLOC_FAILURE);
+        return nullptr;
+      }
+    }
+  }
+  return real(ctx);
+}
 
 namespace {
 
@@ -369,6 +399,42 @@ TEST_CASE("Stop ends an idle TLS keep-alive connection with close_notify, at onc
   ReadUntilClosed(silent, 2000ms, timed_out);
   ::close(silent);
   CHECK_FALSE(timed_out);
+}
+
+TEST_CASE("a connection whose TLS session cannot be made is dropped, and accepting goes on") {
+  Pki pki;
+  HttpServerOptions options;
+  options.stop_grace = 5000ms;
+  TlsServer server(pki, false, options);
+  g_fail_server_ssl_new = 1;
+  {
+    TlsClient dropped(server.port(), Verifying(pki));
+    CHECK(dropped.Handshake());  // closed without a word
+  }
+  CHECK(g_fail_server_ssl_new == 0);
+  // Before the fix the exception left the accept handler and nothing accepted again: this
+  // connection would wait in the listen queue (a TlsClient would block on it for good).
+  // Accepted, its plain-HTTP request fails the handshake and the server closes it.
+  const int probe = Connect(server.port());
+  const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(::send(probe, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size()));
+  bool timed_out = false;
+  ReadUntilClosed(probe, 3000ms, timed_out);
+  ::close(probe);
+  REQUIRE_FALSE(timed_out);
+
+  TlsClient client(server.port(), Verifying(pki));
+  REQUIRE_FALSE(client.Handshake());
+  auto reply = client.Request("GET", "/hello");
+  REQUIRE(reply.has_value());
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "hello");
+  // The dropped connection was never counted (before the fix it stayed counted, and Stop
+  // waited the whole stop_grace for it).
+  const auto start = Clock::now();
+  server.server->Stop();
+  CHECK(Clock::now() - start < 2000ms);
 }
 
 TEST_CASE("Start refuses missing and bad TLS files with invalidTlsConfig") {

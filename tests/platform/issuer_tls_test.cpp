@@ -55,11 +55,19 @@ const std::string kChallengeBody =
     R"({"nonce":")" + Base64UrlEncode(Bytes(32, 7)) +
     R"(","identifier":"ABCDEFGHJKLM","expiresAt":"2030-01-01T00:00:00Z"})";
 
-// Answers every request with kChallengeBody, over TLS with the current key pair (set_pair
-// swaps it for the next connection) or, with tls=false, over plain TCP. A thread per
-// connection: cpprestsdk may open a second connection before it pools the first.
+// Answers every request with kChallengeBody (or what set_reply chooses), over TLS with the
+// current key pair (set_pair swaps it for the next connection) or, with tls=false, over
+// plain TCP. A thread per connection: cpprestsdk may open a second connection before it
+// pools the first.
 class TestIssuer {
  public:
+  enum class Reply {
+    kChallenge,  // 200 with kChallengeBody
+    kTruncated,  // 200 announcing kChallengeBody's length, then the connection ends halfway
+    kNotJson,    // 200 with a body that is not JSON
+    kRefusal,    // 400 with a JSON error body
+  };
+
   TestIssuer(const TlsKeyPair& pair, bool keep_alive = false, bool tls = true)
       : keep_alive_(keep_alive), tls_(tls) {
     set_pair(pair);
@@ -98,6 +106,7 @@ class TestIssuer {
     return "https://" + host + ":" + std::to_string(port_);
   }
   int handshakes() const { return handshakes_; }
+  void set_reply(Reply reply) { reply_ = reply; }
 
  private:
   void Serve() {
@@ -167,11 +176,22 @@ class TestIssuer {
       if (n <= 0) return false;
       in.append(buf, static_cast<size_t>(n));
     }
-    const std::string reply =
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-        "Content-Length: " +
-        std::to_string(kChallengeBody.size()) +
-        (keep_alive_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n") + kChallengeBody;
+    const Reply kind = reply_;
+    std::string body = kChallengeBody;
+    std::string status = "200 OK";
+    if (kind == Reply::kNotJson) body = "<html>not the issuer</html>";
+    if (kind == Reply::kRefusal) {
+      status = "400 Bad Request";
+      body = R"({"errorCode":"invalidCode","details":"no such code"})";
+    }
+    std::string reply = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\n"
+                        "Content-Length: " + std::to_string(body.size()) +
+                        (keep_alive_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n") + body;
+    if (kind == Reply::kTruncated) {
+      reply.resize(reply.size() - body.size() / 2);
+      SSL_write(ssl, reply.data(), static_cast<int>(reply.size()));
+      return false;  // and the connection ends
+    }
     return SSL_write(ssl, reply.data(), static_cast<int>(reply.size())) > 0;
   }
 
@@ -181,6 +201,7 @@ class TestIssuer {
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> handshakes_{0};
+  std::atomic<Reply> reply_{Reply::kChallenge};
   std::mutex mutex_;
   std::shared_ptr<SSL_CTX> ctx_;
   std::set<int> active_fds_;
@@ -264,6 +285,34 @@ TEST_CASE("pinned: a new key is caught; a renewed certificate for the same key i
   issuer.set_pair(SelfSigned(key, -60));  // renewed: new certificate, same key
   CHECK(ErrorCode(client->Challenge("X")) == "ok");
   CHECK(issuer.handshakes() == 2);
+}
+
+TEST_CASE("server_pin is set only by a call that succeeded, never by a cut or foreign answer") {
+  // A handshake with an accepted key is not enough: the answer must be read in full and be
+  // the protocol's. Before the fix the pin was kept as soon as the response head arrived.
+  const TlsKeyPair cert = SelfSigned(testing::tls_internal::NewKey());
+  TestIssuer issuer(cert);
+  TempDir dir;
+  const TlsKeyPair ca = testing::MakeTlsCa("Test CA");
+  const std::string ca_file = WriteCa(dir, "ca", ca);
+  TestIssuer trusted(testing::MakeTlsServerCert(ca, "IP:127.0.0.1"));
+  for (auto reply : {TestIssuer::Reply::kTruncated, TestIssuer::Reply::kNotJson,
+                     TestIssuer::Reply::kRefusal}) {
+    CAPTURE(static_cast<int>(reply));
+    issuer.set_reply(reply);
+    trusted.set_reply(reply);
+    auto pinned = MustCreate(issuer.url(), {PinOf(cert), ""});
+    CHECK(ErrorCode(pinned->Challenge("X")) != "ok");
+    CHECK_FALSE(pinned->server_pin().has_value());
+    // CA mode: what activation with a bare code would store (trust on first use).
+    auto first_use = MustCreate(trusted.url(), {std::nullopt, ca_file});
+    CHECK(ErrorCode(first_use->Challenge("X")) != "ok");
+    CHECK_FALSE(first_use->server_pin().has_value());
+  }
+  issuer.set_reply(TestIssuer::Reply::kChallenge);
+  auto client = MustCreate(issuer.url(), {PinOf(cert), ""});
+  CHECK(ErrorCode(client->Challenge("X")) == "ok");
+  CHECK(client->server_pin().has_value());
 }
 
 TEST_CASE("kept-alive connections: one handshake, the pin stays known") {

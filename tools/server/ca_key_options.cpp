@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <string_view>
 
 #include "tillit/crypto/secret.h"
 
@@ -58,11 +59,21 @@ Result<crypto::SecretBytes> ReadSecretFile(const std::string& flag, const std::s
   return crypto::SecretBytes::CopyFrom(bytes, InsecureSecretAccess::Get());
 }
 
+// The variable's value, which is then wiped where it lies and the variable removed: the
+// process's children do not inherit it, and /proc/PID/environ (which shows the memory of
+// the initial environment, where the value sits) no longer holds it. The parent that set
+// it still does; the file flags avoid the environment altogether (docs/operations.md §1.1).
+// explicit_bzero rather than sodium_memzero: only core/src includes sodium.h (style.md);
+// both are writes the compiler may not drop. Called while the process has one thread.
 Result<crypto::SecretBytes> ReadSecretEnv(const std::string& flag, const std::string& name) {
-  const char* value = std::getenv(name.c_str());
+  char* value = std::getenv(name.c_str());
   if (value == nullptr) return Usage(flag + ": the environment variable " + name + " is not set");
   if (*value == '\0') return Usage(flag + ": the environment variable " + name + " is empty");
-  return crypto::SecretBytes::CopyFrom(AsBytes(value), InsecureSecretAccess::Get());
+  crypto::SecretBytes secret = crypto::SecretBytes::CopyFrom(
+      AsBytes(std::string_view(value)), InsecureSecretAccess::Get());
+  ::explicit_bzero(value, std::strlen(value));
+  ::unsetenv(name.c_str());
+  return secret;
 }
 
 // One secret from FILE_FLAG or ENV_FLAG (exactly one), or nullopt if neither is given.

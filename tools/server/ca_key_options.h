@@ -37,7 +37,8 @@ std::vector<std::string> WithCaKeyFlags(std::vector<std::string> allowed);
 
 // Takes the CA key flags out of options.values (so a command's own checks see only its
 // own flags) and reads the secrets they name: a file's content without one trailing "\n",
-// or an environment variable's value. Errors (code "usage"; the message names the flag and
+// or an environment variable's value (the value is then wiped in place and the variable
+// unset; call it before starting threads). Errors (code "usage"; the message names the flag and
 // never holds a secret): passphrase and PKCS#11 flags together, both sources of one secret,
 // a PKCS#11 flag without the others, an unreadable file, an unset variable, an empty secret.
 Result<service::CaKeyOptions> TakeCaKeyOptions(Options& options);

@@ -8,6 +8,7 @@
 // accept loop, session destructors and Stop() share.
 //
 // A session goes through these phases for each request (timeouts from HttpServerOptions):
+//   kNew     registered, Start() not yet run     (Stop() closes it at once)
 //   kHandshake  TLS only: the handshake          header_timeout from accept
 //   kIdle    waiting for the first byte        header_timeout (first request) / idle_timeout
 //   kHeader  reading the request head          header_timeout, one deadline for the head
@@ -135,6 +136,14 @@ class SessionBase {
   virtual void Shutdown() = 0;
   // Only once the workers have been joined (no strand is running).
   virtual void ForceClose() = 0;
+
+  // Called by OnAccept, under the Impl's mutex, once the session holds a connection slot
+  // and is in the registry. Only then does its destructor give the slot back: a session
+  // whose registration failed never took one.
+  void MarkCounted() { counted_ = true; }
+
+ protected:
+  bool counted_ = false;
 };
 
 // OpenSSL's reason for the last failure (never data from the file), and an empty queue.
@@ -261,6 +270,10 @@ struct HttpServer::Impl {
 
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  // Makes, counts and starts the session for an accepted connection, or drops it (over a
+  // cap, or stopping). May throw (SSL_new failing, memory running out); the counts then
+  // stay as they were.
+  void StartSession(tcp::socket socket);
   // Called by ~Session.
   void Release(uint64_t session_id, const std::string& remote_address);
 
@@ -305,13 +318,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       : server_(server), id_(id), stream_(std::move(socket), stream_args...),
         remote_address_(std::move(remote_address)) {}
 
-  ~Session() override { server_.Release(id_, remote_address_); }
+  ~Session() override {
+    if (counted_) server_.Release(id_, remote_address_);
+  }
 
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void Start() override {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      // Stop() came first (see Shutdown) and closed the connection: nothing to start.
+      if (self->phase_ != Phase::kNew) return;
       // One deadline from accept covers the TLS handshake and the first request's head.
       self->Lowest().expires_after(self->server_.options.header_timeout);
       if constexpr (kTls) {
@@ -326,6 +343,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Shutdown() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      // OnAccept registers a session before it calls Start(), so Stop() can get here
+      // first. Close at once: a TLS handshake started later would hold Stop() up until
+      // header_timeout.
+      if (self->phase_ == Phase::kNew) return self->CloseNow();
       if (self->phase_ == Phase::kBusy) {
         self->close_after_response_ = true;
         return;
@@ -346,7 +367,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ForceClose() override { Lowest().close(); }
 
  private:
-  enum class Phase { kHandshake, kIdle, kHeader, kBusy, kClosing };
+  enum class Phase { kNew, kHandshake, kIdle, kHeader, kBusy, kClosing };
 
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
@@ -612,7 +633,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::string remote_address_;
   // TLS: the verified client certificate's subject, given to every request (else empty).
   std::string client_subject_;
-  Phase phase_ = Phase::kIdle;
+  Phase phase_ = Phase::kNew;
   bool close_after_response_ = false;
   // TLS: Stop() cancelled the pending read; its handler sends close_notify and closes.
   bool stop_requested_ = false;
@@ -637,34 +658,56 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  if (stopping.load()) return;  // `socket` closes as it goes out of scope
+  try {
+    StartSession(std::move(socket));
+  } catch (const std::exception& e) {
+    // SSL_new failing (Asio throws system_error) or memory running out: this connection is
+    // dropped (its socket closes as the exception unwinds) and holds no slot. Letting the
+    // exception out would end the accept loop for good, as DoAccept below would not run.
+    internal::LogError(std::string("connection dropped, cannot make its session: ") + e.what());
+  }
+  DoAccept();
+}
+
+void HttpServer::Impl::StartSession(tcp::socket socket) {
   beast::error_code peer_ec;
-  tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+  const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
   // A peer that is already gone has no address; it shares one count ("") and closes soon.
   std::string address = peer_ec ? std::string() : AddressString(peer.address());
   std::shared_ptr<SessionBase> session;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    if (stopping.load()) return;  // `socket` closes as it goes out of scope
-    size_t& from_address = per_address[address];
-    if (active < options.max_connections && from_address < options.max_connections_per_address) {
-      ++active;
-      ++from_address;
-      const uint64_t id = next_session_id++;
-      if (tls_context) {
-        session = std::make_shared<Session<TlsStream>>(*this, id, address, std::move(socket),
-                                                       *tls_context);
-      } else {
-        session = std::make_shared<Session<PlainStream>>(*this, id, address, std::move(socket));
-      }
-      sessions.emplace(id, session);
-    } else if (from_address == 0) {
-      per_address.erase(address);
+    if (stopping.load()) return;
+    // Over a cap the socket is simply closed (no 503): refusing must cost less than
+    // serving, and writing a response would need a session anyway.
+    const auto counted = per_address.find(address);
+    const size_t from_address = counted == per_address.end() ? 0 : counted->second;
+    if (active >= options.max_connections || from_address >= options.max_connections_per_address) {
+      return;
     }
+    // Everything that can throw comes before the counts change. If it throws, `session`
+    // dies uncounted (its destructor leaves the counts, and so `mutex`, alone).
+    const uint64_t id = next_session_id++;
+    if (tls_context) {
+      session = std::make_shared<Session<TlsStream>>(*this, id, address, std::move(socket),
+                                                     *tls_context);
+    } else {
+      session = std::make_shared<Session<PlainStream>>(*this, id, address, std::move(socket));
+    }
+    const auto slot = per_address.try_emplace(std::move(address), 0).first;
+    try {
+      sessions.emplace(id, session);
+    } catch (...) {
+      if (slot->second == 0) per_address.erase(slot);
+      throw;
+    }
+    ++slot->second;
+    ++active;
+    session->MarkCounted();
   }
-  // Over a cap the socket is simply closed (no 503): refusing must cost less than
-  // serving, and writing a response would need a session anyway.
-  if (session) session->Start();
-  DoAccept();
+  // If this throws, the session dies here and gives its slot back (Release).
+  session->Start();
 }
 
 void HttpServer::Impl::Release(uint64_t session_id, const std::string& remote_address) {

@@ -6,6 +6,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -20,6 +21,15 @@ using crypto::InsecureSecretAccess;
 
 // Signed and verified once at Open, to prove that the public key belongs to the private key.
 constexpr std::string_view kSelfTestMessage = "tillit: PKCS#11 signer self-test";
+// How long Sign waits for another thread's signature before it gives up: a hung token (or
+// network HSM) then holds one caller, not every HTTP worker. A healthy token signs in
+// milliseconds.
+constexpr std::chrono::seconds kSignLockTimeout{5};
+// After a failed attempt to reconnect (the token is absent), Sign answers at once for this
+// long instead of finalising, initialising and scanning the module again on every call.
+constexpr std::chrono::seconds kReconnectBackoff{1};
+// C_GetSlotList may answer CKR_BUFFER_TOO_SMALL if a token appears between its two calls.
+constexpr int kSlotListAttempts = 3;
 
 std::string RvText(CK_RV rv) {
   switch (rv) {
@@ -46,6 +56,10 @@ std::string RvText(CK_RV rv) {
     case CKR_TOKEN_NOT_RECOGNIZED: return "CKR_TOKEN_NOT_RECOGNIZED";
     case CKR_USER_NOT_LOGGED_IN: return "CKR_USER_NOT_LOGGED_IN";
     case CKR_CRYPTOKI_NOT_INITIALIZED: return "CKR_CRYPTOKI_NOT_INITIALIZED";
+    case CKR_CRYPTOKI_ALREADY_INITIALIZED: return "CKR_CRYPTOKI_ALREADY_INITIALIZED";
+    case CKR_OBJECT_HANDLE_INVALID: return "CKR_OBJECT_HANDLE_INVALID";
+    case CKR_OPERATION_ACTIVE: return "CKR_OPERATION_ACTIVE";
+    case CKR_BUFFER_TOO_SMALL: return "CKR_BUFFER_TOO_SMALL";
     default: break;
   }
   char text[32];
@@ -57,76 +71,121 @@ Error Unavailable(const std::string& what, CK_RV rv) {
   return MakeError("signerUnavailable", "PKCS#11: " + what + " (" + RvText(rv) + ")");
 }
 
+// The codes after which signing is worth a new session: the session, the login or the
+// token went away (removed and reinserted, HSM restarted or failed over, module
+// re-initialised), or an operation was left active. Object handles belong to the token's
+// current life: after it comes back, the key's old handle is stale (SoftHSM2 answers
+// CKR_KEY_HANDLE_INVALID) and only a new search finds it. Every other code (mechanism or
+// key not permitted, arguments, a general error) would fail again the same way: it is
+// returned without logging out and in again.
+bool IsSessionLoss(CK_RV rv) {
+  switch (rv) {
+    case CKR_SESSION_HANDLE_INVALID:
+    case CKR_SESSION_CLOSED:
+    case CKR_DEVICE_REMOVED:
+    case CKR_TOKEN_NOT_PRESENT:
+    case CKR_USER_NOT_LOGGED_IN:
+    case CKR_DEVICE_ERROR:
+    case CKR_CRYPTOKI_NOT_INITIALIZED:
+    case CKR_OPERATION_ACTIVE:
+    case CKR_KEY_HANDLE_INVALID:
+    case CKR_OBJECT_HANDLE_INVALID:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // --- modules -----------------------------------------------------------------------------
 // C_Initialize and C_Finalize act on the whole process, so every signer of a module shares
-// one initialisation, counted here. The library stays loaded once loaded: modules are not
-// reliably unloadable (threads, atexit handlers).
+// one initialisation, counted here. A module is known by its function list, not by the
+// path that named it: dlopen() gives the same library for a symlink or another spelling of
+// the path, and with it the same initialisation. The library stays loaded once loaded:
+// modules are not reliably unloadable (threads, atexit handlers).
+
+enum class Initialized {
+  kNo,
+  kByUs,     // our C_Initialize succeeded: ours to finalise
+  kByOther,  // CKR_CRYPTOKI_ALREADY_INITIALIZED: another library in this process (p11-kit's
+             // proxy, an OpenSSL provider) uses the module; it is theirs to finalise
+};
 
 struct Module {
-  CK_FUNCTION_LIST_PTR functions = nullptr;
   int users = 0;
+  Initialized initialized = Initialized::kNo;
 };
 
 std::mutex& ModulesMutex() {
   static std::mutex mutex;
   return mutex;
 }
-std::map<std::string, Module>& Modules() {
-  static auto* modules = new std::map<std::string, Module>();  // never destroyed: see above
+std::map<CK_FUNCTION_LIST_PTR, Module>& Modules() {
+  static auto* modules = new std::map<CK_FUNCTION_LIST_PTR, Module>();  // never destroyed
   return *modules;
+}
+
+// Requires ModulesMutex.
+Status InitializeLocked(CK_FUNCTION_LIST_PTR functions, Module& module, const std::string& path) {
+  // The module may use the OS's threads and locks: we call it from several threads
+  // (serialised per session, but not per module).
+  CK_C_INITIALIZE_ARGS args{};
+  args.flags = CKF_OS_LOCKING_OK;
+  const CK_RV rv = functions->C_Initialize(&args);
+  if (rv == CKR_OK) {
+    module.initialized = Initialized::kByUs;
+  } else if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+    module.initialized = Initialized::kByOther;
+  } else {
+    module.initialized = Initialized::kNo;
+    return Unavailable("C_Initialize of " + path + " failed", rv);
+  }
+  return {};
 }
 
 Result<CK_FUNCTION_LIST_PTR> AcquireModule(const std::string& path) {
   std::lock_guard lock(ModulesMutex());
-  Module& module = Modules()[path];
-  if (module.functions == nullptr) {
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      const char* reason = ::dlerror();
-      return MakeError("signerUnavailable", "cannot load the PKCS#11 module " + path + ": " +
-                                                (reason ? reason : "unknown error"));
-    }
-    auto get_function_list =
-        reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"));
-    CK_FUNCTION_LIST_PTR functions = nullptr;
-    if (get_function_list == nullptr || get_function_list(&functions) != CKR_OK ||
-        functions == nullptr) {
-      return MakeError("signerUnavailable", path + " is not a PKCS#11 module");
-    }
-    module.functions = functions;
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* reason = ::dlerror();
+    return MakeError("signerUnavailable", "cannot load the PKCS#11 module " + path + ": " +
+                                              (reason ? reason : "unknown error"));
   }
-  if (module.users == 0) {
-    // The module may use the OS's threads and locks: we call it from several threads
-    // (serialised per session, but not per module).
-    CK_C_INITIALIZE_ARGS args{};
-    args.flags = CKF_OS_LOCKING_OK;
-    const CK_RV rv = module.functions->C_Initialize(&args);
-    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-      return Unavailable("C_Initialize of " + path + " failed", rv);
-    }
+  auto get_function_list =
+      reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"));
+  CK_FUNCTION_LIST_PTR functions = nullptr;
+  if (get_function_list == nullptr || get_function_list(&functions) != CKR_OK ||
+      functions == nullptr) {
+    ::dlclose(handle);
+    return MakeError("signerUnavailable", path + " is not a PKCS#11 module");
   }
+  auto [it, first] = Modules().try_emplace(functions);
+  // One reference keeps a module loaded; a second dlopen() of it only counted up.
+  if (!first) ::dlclose(handle);
+  Module& module = it->second;
+  if (module.initialized == Initialized::kNo) TILLIT_TRY(InitializeLocked(functions, module, path));
   ++module.users;
-  return module.functions;
+  return functions;
 }
 
-// Finalises and initialises the module again if `path` has no other user in this process,
-// so it scans its slots afresh (SoftHSM2, like many modules, lists tokens only at
-// C_Initialize). True if it did.
-bool ReinitializeSoleModule(const std::string& path) {
+// Finalises and initialises the module again if this signer is its only user in this
+// process and the module is not another library's too, so it scans its slots afresh
+// (SoftHSM2, like many modules, lists tokens only at C_Initialize). True if it did.
+bool ReinitializeSoleModule(CK_FUNCTION_LIST_PTR functions, const std::string& path) {
   std::lock_guard lock(ModulesMutex());
-  Module& module = Modules()[path];
-  if (module.users != 1) return false;
-  module.functions->C_Finalize(nullptr);
-  CK_C_INITIALIZE_ARGS args{};
-  args.flags = CKF_OS_LOCKING_OK;
-  const CK_RV rv = module.functions->C_Initialize(&args);
-  return rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED;
+  Module& module = Modules().at(functions);
+  if (module.users != 1 || module.initialized == Initialized::kByOther) return false;
+  if (module.initialized == Initialized::kByUs) functions->C_Finalize(nullptr);
+  module.initialized = Initialized::kNo;
+  return InitializeLocked(functions, module, path).ok();
 }
 
-void ReleaseModule(const std::string& path) {
+void ReleaseModule(CK_FUNCTION_LIST_PTR functions) {
   std::lock_guard lock(ModulesMutex());
-  Module& module = Modules()[path];
-  if (module.users > 0 && --module.users == 0) module.functions->C_Finalize(nullptr);
+  Module& module = Modules().at(functions);
+  if (module.users > 0 && --module.users == 0) {
+    if (module.initialized == Initialized::kByUs) functions->C_Finalize(nullptr);
+    module.initialized = Initialized::kNo;
+  }
 }
 
 // Label fields of CK_TOKEN_INFO are blank padded (some tokens pad with NULs).
@@ -146,8 +205,11 @@ struct Pkcs11Signer::State {
   crypto::SecretBytes pin;  // kept to log in again after the token comes back
   std::optional<crypto::VerifyingKey> public_key;  // set by the first Connect, then fixed
 
-  std::mutex mutex;  // guards everything below, and every use of the session
+  // Guards everything below, and every use of the session. Timed: see kSignLockTimeout.
+  std::timed_mutex mutex;
   bool has_session = false;
+  // When the last attempt to reconnect failed (see kReconnectBackoff).
+  std::optional<std::chrono::steady_clock::time_point> reconnect_failed_at;
   // Set when the token refused the PIN: it is never tried again, since every wrong try
   // counts towards the token locking the PIN (e.g. the PIN was changed while we ran).
   bool pin_refused = false;
@@ -156,7 +218,7 @@ struct Pkcs11Signer::State {
 
   ~State() {
     CloseSession();
-    if (p11 != nullptr) ReleaseModule(module_path);
+    if (p11 != nullptr) ReleaseModule(p11);
   }
 
   void CloseSession() {
@@ -165,14 +227,22 @@ struct Pkcs11Signer::State {
     has_session = false;
   }
 
+  // The one slot whose token is labelled token_label. Errors: "signerUnavailable" (none, or
+  // the slots cannot be listed), "invalidParameters" (two tokens carry the label).
   Result<CK_SLOT_ID> FindToken() {
-    CK_ULONG count = 0;
-    CK_RV rv = p11->C_GetSlotList(CK_TRUE, nullptr, &count);
+    std::vector<CK_SLOT_ID> slots;
+    CK_RV rv = CKR_BUFFER_TOO_SMALL;
+    // The list may grow between the count and the fetch: ask again, a few times.
+    for (int attempt = 0; attempt < kSlotListAttempts && rv == CKR_BUFFER_TOO_SMALL; ++attempt) {
+      CK_ULONG count = 0;
+      rv = p11->C_GetSlotList(CK_TRUE, nullptr, &count);
+      if (rv != CKR_OK) return Unavailable("cannot list the slots", rv);
+      slots.assign(count, 0);
+      if (count == 0) break;  // a null list would ask for the count again
+      rv = p11->C_GetSlotList(CK_TRUE, slots.data(), &count);
+      if (rv == CKR_OK) slots.resize(count);
+    }
     if (rv != CKR_OK) return Unavailable("cannot list the slots", rv);
-    std::vector<CK_SLOT_ID> slots(count);
-    rv = p11->C_GetSlotList(CK_TRUE, slots.data(), &count);
-    if (rv != CKR_OK) return Unavailable("cannot list the slots", rv);
-    slots.resize(count);
     std::vector<CK_SLOT_ID> found;
     for (CK_SLOT_ID slot : slots) {
       CK_TOKEN_INFO info{};
@@ -283,7 +353,7 @@ struct Pkcs11Signer::State {
     CloseSession();
     Result<CK_SLOT_ID> found = FindToken();
     // Reconnecting to a token that went away: the module may need to look for it again.
-    if (!found.ok() && public_key && ReinitializeSoleModule(module_path)) found = FindToken();
+    if (!found.ok() && public_key && ReinitializeSoleModule(p11, module_path)) found = FindToken();
     TILLIT_TRY_ASSIGN(CK_SLOT_ID slot, std::move(found));
     const CK_RV rv = p11->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &session);
     if (rv != CKR_OK) return Unavailable("cannot open a session with token \"" + token_label + "\"", rv);
@@ -320,9 +390,27 @@ struct Pkcs11Signer::State {
                        out.data(), &length);
   }
 
+  // Connect() for SignLocked: a failure starts the back-off (kReconnectBackoff).
+  Status Reconnect() {
+    Status connected = Connect();
+    if (connected.ok()) {
+      reconnect_failed_at.reset();
+    } else {
+      reconnect_failed_at = std::chrono::steady_clock::now();
+    }
+    return connected;
+  }
+
+  // Requires mutex.
   Result<crypto::Signature> SignLocked(ByteView message) {
     if (!has_session) {
-      Status connected = Connect();
+      if (reconnect_failed_at &&
+          std::chrono::steady_clock::now() - *reconnect_failed_at < kReconnectBackoff) {
+        return MakeError("signerUnavailable",
+                         "PKCS#11 token unreachable: the last attempt to reconnect failed less "
+                         "than " + std::to_string(kReconnectBackoff.count()) + " s ago");
+      }
+      Status connected = Reconnect();
       if (!connected.ok()) {
         return MakeError("signerUnavailable", "PKCS#11 token unreachable: " +
                                                   connected.error().message);
@@ -331,10 +419,13 @@ struct Pkcs11Signer::State {
     std::array<uint8_t, crypto::Signature::kSize> out{};
     CK_ULONG length = 0;
     CK_RV rv = SignOnce(message, out, length);
+    if (rv != CKR_OK && !IsSessionLoss(rv)) {
+      return Unavailable("token \"" + token_label + "\" refused to sign", rv);
+    }
     if (rv != CKR_OK) {
-      // The session may have gone with the token (removed, HSM restarted, network HSM
+      // The session has gone with the token (removed, HSM restarted, network HSM
       // reconnected): reconnect once. Signing twice is harmless (Ed25519 is deterministic).
-      Status connected = Connect();
+      Status connected = Reconnect();
       if (!connected.ok()) {
         return MakeError("signerUnavailable", "PKCS#11 signing failed (" + RvText(rv) +
                                                   ") and the token is unreachable: " +
@@ -343,7 +434,14 @@ struct Pkcs11Signer::State {
       rv = SignOnce(message, out, length);
       if (rv != CKR_OK) return Unavailable("token \"" + token_label + "\" refused to sign", rv);
     }
-    auto signature = crypto::Signature::Parse(ByteView(out.data(), length));
+    // A token that claims another length than it was given room for is broken; `length`
+    // must not reach past `out`.
+    if (length != out.size()) {
+      return MakeError("signerFailed", "PKCS#11: token \"" + token_label + "\" returned a " +
+                                           std::to_string(length) + "-byte signature, not " +
+                                           std::to_string(out.size()));
+    }
+    auto signature = crypto::Signature::Parse(out);
     if (!signature.ok() || !public_key->Verify(message, *signature).ok()) {
       return MakeError("signerFailed", "PKCS#11: token \"" + token_label +
                                            "\" returned a signature that does not verify under "
@@ -383,8 +481,15 @@ Result<std::unique_ptr<Pkcs11Signer>> Pkcs11Signer::Open(const Pkcs11KeyOptions&
 const crypto::VerifyingKey& Pkcs11Signer::verifying_key() const { return *state_->public_key; }
 
 Result<crypto::Signature> Pkcs11Signer::Sign(ByteView message) const {
-  std::lock_guard lock(state_->mutex);
-  auto signature = state_->SignLocked(message);
+  auto signature = [&]() -> Result<crypto::Signature> {
+    std::unique_lock lock(state_->mutex, kSignLockTimeout);  // try_lock_for
+    if (!lock.owns_lock()) {
+      return MakeError("signerUnavailable",
+                       "PKCS#11: the token has not finished another signature in " +
+                           std::to_string(kSignLockTimeout.count()) + " s (a hung token?)");
+    }
+    return state_->SignLocked(message);
+  }();
   if (signature.ok()) return signature;
   // The detail is for the operator, on the server's stderr (it holds no PIN). Callers pass
   // errors on to clients (503 for signerUnavailable, with its message), who get only this.
