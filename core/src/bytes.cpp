@@ -26,28 +26,30 @@ std::array<int8_t, 256> ReverseTable(const char* alphabet) {
 }
 
 std::string Encode64(ByteView data, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
+  // Sized once and written by index: appending a character at a time cost a capacity
+  // check per character, and results carry kilobytes of base64 (docs/performance.md §4.7).
+  const size_t full = data.size() / 3;
+  const size_t rest = data.size() - full * 3;
+  const size_t tail = rest == 0 ? 0 : (pad ? 4 : rest + 1);
+  std::string out(full * 4 + tail, '\0');
+  char* o = out.data();
+  const uint8_t* in = data.data();
+  for (size_t n = 0; n < full; ++n, in += 3, o += 4) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8) | in[2];
+    o[0] = alphabet[(v >> 18) & 63];
+    o[1] = alphabet[(v >> 12) & 63];
+    o[2] = alphabet[(v >> 6) & 63];
+    o[3] = alphabet[v & 63];
   }
-  const size_t rest = data.size() - i;
-  if (rest == 1) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (pad) out += "==";
-  } else if (rest == 2) {
-    uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    if (pad) out += '=';
+  if (rest != 0) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (rest == 2 ? uint32_t{in[1]} << 8 : 0);
+    o[0] = alphabet[(v >> 18) & 63];
+    o[1] = alphabet[(v >> 12) & 63];
+    if (rest == 2) o[2] = alphabet[(v >> 6) & 63];
+    if (pad) {
+      if (rest == 1) o[2] = '=';
+      o[3] = '=';
+    }
   }
   return out;
 }
@@ -57,23 +59,42 @@ Error BadEncoding(const char* what) { return MakeError("invalidEncoding", what);
 // Decodes unpadded base64 text (padding already stripped and checked by the caller).
 Result<Bytes> Decode64(std::string_view text, const std::array<int8_t, 256>& table) {
   if (text.size() % 4 == 1) return BadEncoding("base64 text has an impossible length");
-  Bytes out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = table[static_cast<uint8_t>(c)];
-    if (v < 0) return BadEncoding("base64 text contains a character outside its alphabet");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(acc >> bits));
-      acc &= (1u << bits) - 1;
+  Bytes out(text.size() * 3 / 4);
+  uint8_t* o = out.data();
+  const auto value = [&](char c) { return table[static_cast<uint8_t>(c)]; };
+  size_t i = 0;
+  // Four characters at a time: one check of all four (a negative entry is outside the
+  // alphabet), then three bytes.
+  for (; i + 4 <= text.size(); i += 4, o += 3) {
+    const int a = value(text[i]), b = value(text[i + 1]), c = value(text[i + 2]),
+              d = value(text[i + 3]);
+    if ((a | b | c | d) < 0) {
+      return BadEncoding("base64 text contains a character outside its alphabet");
+    }
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
+    o[0] = static_cast<uint8_t>(v >> 16);
+    o[1] = static_cast<uint8_t>(v >> 8);
+    o[2] = static_cast<uint8_t>(v);
+  }
+  const size_t rest = text.size() - i;  // 0, 2 or 3 characters: 0, 1 or 2 bytes
+  if (rest != 0) {
+    uint32_t acc = 0;
+    for (size_t k = 0; k < rest; ++k) {
+      const int v = value(text[i + k]);
+      if (v < 0) return BadEncoding("base64 text contains a character outside its alphabet");
+      acc = (acc << 6) | static_cast<uint32_t>(v);
+    }
+    // Leftover bits must be zero, or two encodings would decode to the same bytes.
+    if (rest == 2) {
+      if ((acc & 0xf) != 0) return BadEncoding("base64 text has non-zero trailing bits");
+      o[0] = static_cast<uint8_t>(acc >> 4);
+    } else {
+      if ((acc & 0x3) != 0) return BadEncoding("base64 text has non-zero trailing bits");
+      o[0] = static_cast<uint8_t>(acc >> 10);
+      o[1] = static_cast<uint8_t>(acc >> 2);
     }
   }
-  // Leftover bits must be zero, or two encodings would decode to the same bytes.
-  if (acc != 0) return BadEncoding("base64 text has non-zero trailing bits");
   return out;
 }
 

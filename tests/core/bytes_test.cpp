@@ -80,6 +80,25 @@ TEST_CASE("codecs: random round trips, every length up to 64") {
   }
 }
 
+// The decoder reads four characters at a time: a character outside the alphabet must be
+// refused in every position of a block and in the last, partial block.
+TEST_CASE("base64url: a bad character is refused at every position") {
+  Bytes data(32);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 37 + 1);
+  const std::string text = Base64UrlEncode(data);  // 43 characters: the last block has 3
+  for (size_t at = 0; at < text.size(); ++at) {
+    for (char bad : {'=', '+', '/', ' ', '\0', '\x80'}) {
+      std::string broken = text;
+      broken[at] = bad;
+      INFO(at);
+      auto r = Base64UrlDecode(broken);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code == "invalidEncoding");
+    }
+  }
+  CHECK(*Base64UrlDecode(text) == data);
+}
+
 TEST_CASE("base64: a truncated text is rejected unless it ends on a block boundary") {
   const std::string text = Base64Encode(B("truncate me, please"));  // 19 bytes: ends in '='
   for (size_t n = 1; n < text.size(); ++n) {

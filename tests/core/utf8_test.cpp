@@ -63,3 +63,18 @@ TEST_CASE("text for people excludes NUL") {
   CHECK(IsValidUtf8(std::string("a\0b", 3)));
   CHECK_FALSE(IsUtf8Text(std::string("a\0b", 3)));
 }
+
+// Utf8CodePointCount skips ASCII eight bytes at a time: a sequence anywhere relative to
+// those eight-byte steps, and a bad byte after a long ASCII run, must count or fail alike.
+TEST_CASE("code points are counted the same at every offset from an ASCII run") {
+  for (size_t prefix = 0; prefix <= 17; ++prefix) {
+    const std::string ascii(prefix, 'a');
+    INFO(prefix);
+    CHECK(Utf8CodePointCount(ascii) == prefix);
+    CHECK(Utf8CodePointCount(ascii + "\xc3\xa5" + ascii) == 2 * prefix + 1);          // å
+    CHECK(Utf8CodePointCount(ascii + "\xf0\x9f\x98\x80" + "12345678") == prefix + 9);  // U+1F600
+    CHECK_FALSE(Utf8CodePointCount(ascii + "\x80" + "12345678").has_value());
+    CHECK_FALSE(Utf8CodePointCount(ascii + "12345678" + "\xc3").has_value());
+    CHECK_FALSE(Utf8CodePointCount(ascii + "\xed\xa0\x80" + ascii).has_value());
+  }
+}

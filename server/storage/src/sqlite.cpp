@@ -320,18 +320,25 @@ Status Connection::Execute(std::string_view sql) {
   return {};
 }
 
+Status Connection::RunCached(std::string_view sql) {
+  TILLIT_TRY_ASSIGN(Statement statement, Prepare(sql));
+  auto ran = statement.Run();
+  if (!ran.ok()) return std::move(ran).error();
+  return {};
+}
+
 Status Connection::SetSynchronous(Synchronous level) {
   TILLIT_CHECK(!transaction_open_);
   if (synchronous_ == level) return {};
-  TILLIT_TRY(Execute(level == Synchronous::kFull ? "PRAGMA synchronous = FULL"
-                                                 : "PRAGMA synchronous = NORMAL"));
+  TILLIT_TRY(RunCached(level == Synchronous::kFull ? "PRAGMA synchronous = FULL"
+                                                   : "PRAGMA synchronous = NORMAL"));
   synchronous_ = level;
   return {};
 }
 
 Status Connection::BeginTransaction(bool immediate) {
   TILLIT_CHECK(!transaction_open_);
-  TILLIT_TRY(Execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN"));
+  TILLIT_TRY(RunCached(immediate ? "BEGIN IMMEDIATE" : "BEGIN"));
   transaction_open_ = true;
   transaction_error_.reset();
   return {};
@@ -345,7 +352,7 @@ Status Connection::CommitTransaction() {
     RollbackTransaction();
     return error;
   }
-  Status committed = Execute("COMMIT");
+  Status committed = RunCached("COMMIT");
   if (!committed.ok()) {
     RollbackTransaction();
     return committed;
@@ -359,7 +366,7 @@ void Connection::RollbackTransaction() {
   // on its own; a second ROLLBACK would only fail.
   if (sqlite3_get_autocommit(db_) == 0) {
     transaction_open_ = false;  // so Execute's failure, if any, is not noted
-    (void)Execute("ROLLBACK");
+    (void)RunCached("ROLLBACK");
   }
   transaction_open_ = false;
   transaction_error_.reset();

@@ -155,6 +155,10 @@ class Connection {
   explicit Connection(sqlite3* db) : db_(db) {}
   // Records a failed statement: it dooms the open transaction, if any.
   void NoteFailure(const Error& error);
+  // Runs one parameterless statement through the statement cache. BEGIN, COMMIT and the
+  // synchronous PRAGMA run several times per request; Execute would parse them each time
+  // (docs/performance.md §4.7).
+  Status RunCached(std::string_view sql);
   // Takes back a reset statement for reuse (or finalizes it).
   void Recycle(std::string sql, sqlite3_stmt* stmt);
 
