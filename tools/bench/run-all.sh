@@ -194,12 +194,15 @@ fi
 if wants peers; then
   log "peers"
   "$root/tools/bench/peers.sh" 5 >"$out/peers.jsonl" 2>"$out/peers.err"
-  say "### Peers (one core, \`tools/bench/peers.sh 5\`)"
+  say "### Peers (verifiers on one core, oidc-provider on two: provider core 1, client core 0; \`tools/bench/peers.sh 5\`)"
   say ""
   while read -r line; do
     name=$(jq -r .peer <<<"$line")
     if jq -e .error <<<"$line" >/dev/null; then
       say "- $name: not measured ($(jq -r .error <<<"$line"))"
+    elif jq -e .loginsPerSecond <<<"$line" >/dev/null; then
+      # A whole OIDC server, not a verifier: logins, not verifies.
+      say "- $name $(jq -r .version <<<"$line"): $(jq -r .loginsPerSecond <<<"$line") full authorization-code logins/s ($(jq -r .requestsPerLogin <<<"$line") HTTP requests each)$(jq -r 'if .loginsPerServerCpuSecond then "; \(.loginsPerServerCpuSecond) per provider CPU second" else "" end' <<<"$line")$(jq -r 'if .failures > 0 then "; \(.failures) failed: \(.errors | tostring)" else "" end' <<<"$line")"
     else
       rate=$(jq -r .verifiesPerSecond <<<"$line")
       ratio=""

@@ -27,33 +27,16 @@ constexpr const char* kKey = "--ca-pkcs11-key";
 constexpr const char* kPinFile = "--ca-pkcs11-pin-file";
 constexpr const char* kPinEnv = "--ca-pkcs11-pin-env";
 // A passphrase or PIN file is small; anything larger is a wrong path.
-constexpr off_t kMaxSecretFileBytes = 64 * 1024;
+constexpr size_t kMaxSecretFileBytes = 64 * 1024;
 
 Error Usage(std::string message) { return MakeError("usage", std::move(message)); }
 
 // The file's bytes without one trailing "\n".
 Result<crypto::SecretBytes> ReadSecretFile(const std::string& flag, const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Usage(flag + ": cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxSecretFileBytes) {
-    ::close(fd);
-    return Usage(flag + ": " + path + " is not a small regular file");
-  }
-  crypto::SecretBytes data(static_cast<size_t>(st.st_size));
-  auto out = data.ExposeMutable(InsecureSecretAccess::Get());
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Usage(flag + ": cannot read " + path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  ByteView bytes = data.Expose(InsecureSecretAccess::Get());
+  auto read = crypto::ReadSecretFile(path, kMaxSecretFileBytes);
+  if (!read.ok()) return Usage(flag + ": " + read.error().message);
+  if (!*read) return Usage(flag + ": cannot open " + path + ": " + std::strerror(ENOENT));
+  ByteView bytes = (*read)->Expose(InsecureSecretAccess::Get());
   if (!bytes.empty() && bytes.back() == '\n') bytes = bytes.first(bytes.size() - 1);
   if (bytes.empty()) return Usage(flag + ": " + path + " is empty");
   return crypto::SecretBytes::CopyFrom(bytes, InsecureSecretAccess::Get());

@@ -62,9 +62,9 @@ ByteView Owned(const OpensslBytesPtr& bytes, int length) {
 }  // namespace
 
 Result<Bytes> SignCertificate(X509* x509, const crypto::Signer& signer) {
-  TILLIT_TRY_ASSIGN(EvpPkeyPtr placeholder, ThrowAwayKey());
+  TILLIT_TRY_ASSIGN(EvpPkeyPtr throwaway, ThrowAwayKey());
   // EdDSA signs the message itself, so no digest is named (RFC 8410 §6).
-  if (X509_sign(x509, placeholder.get(), nullptr) <= 0) {
+  if (X509_sign(x509, throwaway.get(), nullptr) <= 0) {
     return Internal("cannot set the signature algorithm");
   }
   unsigned char* tbs = nullptr;
@@ -84,8 +84,8 @@ Result<Bytes> SignCertificate(X509* x509, const crypto::Signer& signer) {
 }
 
 Result<Bytes> SignCrl(X509_CRL* crl, const crypto::Signer& signer) {
-  TILLIT_TRY_ASSIGN(EvpPkeyPtr placeholder, ThrowAwayKey());
-  if (X509_CRL_sign(crl, placeholder.get(), nullptr) <= 0) {
+  TILLIT_TRY_ASSIGN(EvpPkeyPtr throwaway, ThrowAwayKey());
+  if (X509_CRL_sign(crl, throwaway.get(), nullptr) <= 0) {
     return Internal("cannot set the signature algorithm");
   }
   unsigned char* tbs = nullptr;

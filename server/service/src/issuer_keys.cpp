@@ -32,31 +32,14 @@ Error Unavailable(const std::string& what) {
 }
 
 // The whole file, or nullopt if it does not exist.
+// A key file, or nullopt if there is none. Key files are small; a large one is not ours.
 Result<std::optional<crypto::SecretBytes>> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<crypto::SecretBytes>();
-    return Unavailable("open " + path);
+  auto read = crypto::ReadSecretFile(path, 1 << 20);
+  if (read.ok()) return read;
+  if (read.error().code == "unreadable") {
+    return MakeError("storageUnavailable", read.error().message);
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || st.st_size > 1 << 20) {
-    ::close(fd);
-    return MakeError("internalError", "key file unreadable or too large: " + path);
-  }
-  crypto::SecretBytes data(static_cast<size_t>(st.st_size));
-  auto out = data.ExposeMutable(InsecureSecretAccess::Get());
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Unavailable("read " + path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  return std::optional<crypto::SecretBytes>(std::move(data));
+  return MakeError("internalError", "key file unreadable or too large: " + read.error().message);
 }
 
 void SyncDirectory(const std::string& dir) {

@@ -10,9 +10,12 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "tillit/bytes.h"
+#include "tillit/result.h"
 
 namespace tillit::crypto {
 
@@ -63,5 +66,12 @@ class SecretBytes {
   std::unique_ptr<uint8_t[]> data_;
   size_t size_ = 0;
 };
+
+// Reads a small file that holds a secret (a key, a passphrase, a PIN) straight into
+// SecretBytes, so its bytes never pass through an ordinary buffer. Returns nullopt if the
+// file does not exist. Errors (the message names the path and the system's reason, never
+// the content): "unreadable" (cannot open or read), "notSmallFile" (not a regular file, or
+// larger than max_bytes). Callers map them to their own codes.
+Result<std::optional<SecretBytes>> ReadSecretFile(const std::string& path, size_t max_bytes);
 
 }  // namespace tillit::crypto
