@@ -124,8 +124,11 @@ collect() { rp /rp/v1/collect "{\"orderRef\":\"$order\"}" >/dev/null; cat "$work
 # login HOME PIN: a login approved on the device, complete at the e-service.
 login() {
   start_order
-  local out
-  out=$(device "$1" scan --qr "$(qr)" --pin "$2" --approve)
+  local out rc started=$SECONDS
+  # A failing scan must say why: under set -e a bare out=$(...) would end the script with
+  # no message (the sanitizer job once stopped here after 60 s without a word).
+  set +e; out=$(device "$1" scan --qr "$(qr)" --pin "$2" --approve 2>"$work/scan.err"); rc=$?; set -e
+  [[ $rc -eq 0 ]] || fail "$1 scan exited $rc after $((SECONDS - started)) s: $out $(cat "$work/scan.err")"
   expect "$out" '.result == "approved"' "$1 logs in"
   expect "$(collect)" '.status == "complete"' "$1's login is complete at the e-service"
 }
