@@ -7,12 +7,11 @@
 #include <array>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
 
 #include "credential/openssl_util.h"
+#include "temp_dir.h"
 #include "tillit/credential/certificate.h"
 #include "tillit/credential/crl.h"
 #include "tillit/crypto/ed25519.h"
@@ -20,7 +19,7 @@
 
 using namespace tillit;
 using namespace tillit::credential;
-namespace fs = std::filesystem;
+using tillit::testing::TempDir;
 namespace ci = tillit::credential::internal;
 
 namespace {
@@ -128,25 +127,6 @@ std::pair<int, std::string> Run(const std::string& command) {
   while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
   return {pclose(pipe), output};
 }
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("tillit-crl-" + HexEncode(crypto::RandomBytes(8)))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string Write(const std::string& name, std::string_view bytes) const {
-    const fs::path file = path_ / name;
-    std::ofstream(file, std::ios::binary) << bytes;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
-};
 
 }  // namespace
 
@@ -450,7 +430,7 @@ TEST_CASE("CRL: openssl crl verifies it and openssl verify -crl_check sees the r
           .value();
   const std::string holder_serial = ParseCertificate(holder).value().serial_hex;
 
-  TempDir dir;
+  TempDir dir("tillit-crl");
   const std::string ca_pem = dir.Write("ca.pem", CertificateToPem(ca.der));
   const std::string holder_pem = dir.Write("holder.pem", CertificateToPem(holder));
   const std::string empty_crl =

@@ -6,10 +6,9 @@
 #include <array>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
+#include "temp_dir.h"
 #include "tillit/credential/certificate.h"
 #include "tillit/credential/policy.h"
 #include "tillit/crypto/ed25519.h"
@@ -17,7 +16,7 @@
 
 using namespace tillit;
 using namespace tillit::credential;
-namespace fs = std::filesystem;
+using tillit::testing::TempDir;
 
 namespace {
 
@@ -34,27 +33,6 @@ std::pair<int, std::string> Run(const std::string& command) {
   const int status = pclose(pipe);
   return {status, output};
 }
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("tillit-credential-" + HexEncode(crypto::RandomBytes(8)));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const fs::path file = path_ / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
-};
 
 }  // namespace
 
@@ -84,7 +62,7 @@ TEST_CASE("openssl verify accepts the holder certificate under the CA") {
       .not_after = now + 2 * 365 * kDay};
   const Bytes holder = IssueHolderCertificate(ca_key, ca, request).value();
 
-  TempDir dir;
+  TempDir dir("tillit-credential");
   const std::string ca_pem = dir.Write("ca.pem", CertificateToPem(ca));
   const std::string holder_pem = dir.Write("holder.pem", CertificateToPem(holder));
 

@@ -3,36 +3,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
+#include "temp_dir.h"
 #include "tillit/crypto/secret.h"
 
-namespace fs = std::filesystem;
 using tillit::crypto::InsecureSecretAccess;
 using tillit::crypto::ReadSecretFile;
+using tillit::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/tillit-secret-file-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string Write(const char* name, const std::string& content) const {
-    const std::string file = path + "/" + name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-  std::string path;
-};
 
 std::string Text(const tillit::crypto::SecretBytes& secret) {
   auto bytes = secret.Expose(InsecureSecretAccess::Get());
@@ -42,7 +22,7 @@ std::string Text(const tillit::crypto::SecretBytes& secret) {
 }  // namespace
 
 TEST_CASE("a small file is read whole, byte for byte") {
-  TempDir dir;
+  TempDir dir("tillit-secret-file-test");
   const std::string content("pass\0phrase\n", 12);
   auto read = ReadSecretFile(dir.Write("secret", content), 64);
   REQUIRE(read.ok());
@@ -56,21 +36,21 @@ TEST_CASE("a small file is read whole, byte for byte") {
 }
 
 TEST_CASE("a missing file is no file, not an error") {
-  TempDir dir;
-  auto read = ReadSecretFile(dir.path + "/absent", 64);
+  TempDir dir("tillit-secret-file-test");
+  auto read = ReadSecretFile(dir.file("absent"), 64);
   REQUIRE(read.ok());
   CHECK_FALSE(read->has_value());
 }
 
 TEST_CASE("too large, not a regular file, or unreadable: refused without the content") {
-  TempDir dir;
+  TempDir dir("tillit-secret-file-test");
   const std::string secret = "s3cr3t-value-that-must-not-leak";
   auto large = ReadSecretFile(dir.Write("large", secret), secret.size() - 1);
   REQUIRE_FALSE(large.ok());
   CHECK(large.error().code == "notSmallFile");
   CHECK(large.error().message.find(secret) == std::string::npos);
 
-  auto directory = ReadSecretFile(dir.path, 1 << 20);
+  auto directory = ReadSecretFile(dir.path(), 1 << 20);
   REQUIRE_FALSE(directory.ok());
   CHECK(directory.error().code == "notSmallFile");
 

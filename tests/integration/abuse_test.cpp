@@ -12,29 +12,20 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "raw_http.h"
+#include "temp_dir.h"
 
 namespace {
 
 using tillit::testing::RawHttp;
 using tillit::testing::Reply;
 using tillit::testing::ServerProcess;
+using tillit::testing::TempDir;
 
 const std::string kBin = std::string(TILLIT_BIN_DIR) + "/tillit-server";
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tillit-abuse-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 std::string Run(const std::string& command) {
   FILE* p = ::popen(command.c_str(), "r");
@@ -88,8 +79,8 @@ int GetFrom(const char* source, int port, const std::string& path, std::string* 
 }
 
 TEST_CASE("per-address limit: 429 with Retry-After, other addresses unaffected") {
-  TempDir dir;
-  ServerProcess server(kBin, (dir.path / "data").string(), {"--rate-limit-address", "2:10"});
+  TempDir dir("tillit-abuse");
+  ServerProcess server(kBin, dir.file("data"), {"--rate-limit-address", "2:10"});
   int ok = 0;
   for (int i = 0; i < 10; ++i) ok += GetFrom("127.0.0.2", server.port(), "/healthz") == 200;
   CHECK(ok >= 10);
@@ -106,8 +97,8 @@ TEST_CASE("per-address limit: 429 with Retry-After, other addresses unaffected")
 }
 
 TEST_CASE("repeated 401s shut an address out of bearer requests; the credential limit holds") {
-  TempDir dir;
-  std::string data = (dir.path / "data").string();
+  TempDir dir("tillit-abuse");
+  std::string data = dir.file("data");
   std::string out = Run(kBin + " admin --data " + data +
                         " add-officer --name 'Anna Berg' --organisation Desk --role officer");
   auto token = web::json::value::parse(out).at("token").as_string();
@@ -135,8 +126,8 @@ TEST_CASE("repeated 401s shut an address out of bearer requests; the credential 
 }
 
 TEST_CASE("hundreds of idle and half-sent connections leave normal clients served") {
-  TempDir dir;
-  ServerProcess server(kBin, (dir.path / "data").string(), {"--rate-limit-address", "off"});
+  TempDir dir("tillit-abuse");
+  ServerProcess server(kBin, dir.file("data"), {"--rate-limit-address", "off"});
   std::vector<int> held;
   // 300 idle connections and 200 that send half a request head, from two addresses.
   for (int i = 0; i < 300; ++i) {

@@ -10,11 +10,10 @@
 #include <cpprest/json.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
 
+#include "temp_dir.h"
 #include "tillit/bytes.h"
 #include "tillit/credential/certificate.h"
 #include "tillit/crypto/ed25519.h"
@@ -29,6 +28,7 @@
 namespace {
 
 using namespace tillit;
+using tillit::testing::TempDir;
 using web::json::value;
 
 const std::string kBin = std::string(TILLIT_BIN_DIR) + "/tillit-verify";
@@ -53,12 +53,6 @@ Run Execute(const std::string& args) {
   int status = ::pclose(p);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  REQUIRE(out.good());
-  out << text;
 }
 
 Bytes MakeCa(const crypto::SigningKey& key, const std::string& name) {
@@ -195,28 +189,14 @@ struct ResultBuilder {
   }
 };
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/tillit-verify-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+// dir / "name": the file's path, to splice into a command line.
+std::string operator/(const TempDir& dir, const std::string& name) { return dir.file(name); }
 
 // Builds the result, writes CA, JWKS and result, runs the verifier with the JWKS.
 Run Verify(ResultBuilder& b, const TempDir& dir, bool with_jwks = true) {
-  WriteFile(dir / "ca.pem", credential::CertificateToPem(b.ca_der));
-  WriteFile(dir / "jwks.json", b.JwksText(b.result_key.verifying_key()));
-  WriteFile(dir / "result.json", b.Build());
+  dir.Write("ca.pem", credential::CertificateToPem(b.ca_der));
+  dir.Write("jwks.json", b.JwksText(b.result_key.verifying_key()));
+  dir.Write("result.json", b.Build());
   std::string args = "--ca " + dir / "ca.pem" + " " + dir / "result.json";
   if (with_jwks) args += " --jwks " + dir / "jwks.json";
   return Execute(args);
@@ -232,7 +212,7 @@ void ExpectInvalid(const Run& run, const std::string& reason) {
 }
 
 TEST_CASE("tillit-verify accepts a complete signing result, with and without the JWKS") {
-  TempDir dir;
+  TempDir dir("tillit-verify-test");
   ResultBuilder b;
   Run run = Verify(b, dir);
   CAPTURE(run.out);
@@ -252,7 +232,7 @@ TEST_CASE("tillit-verify accepts a complete signing result, with and without the
 }
 
 TEST_CASE("tillit-verify accepts an auth result without user data; no text") {
-  TempDir dir;
+  TempDir dir("tillit-verify-test");
   ResultBuilder b;
   b.sd.action = protocol::OrderAction::kAuth;
   b.visible.reset();
@@ -266,7 +246,7 @@ TEST_CASE("tillit-verify accepts an auth result without user data; no text") {
 }
 
 TEST_CASE("tillit-verify checks at completedAt, not now") {
-  TempDir dir;
+  TempDir dir("tillit-verify-test");
   ResultBuilder b;
   b.cert_not_after = kNow + kDay;  // long expired today
   CHECK(Verify(b, dir).exit_code == 0);
@@ -286,7 +266,7 @@ TEST_CASE("tillit-verify checks at completedAt, not now") {
 }
 
 TEST_CASE("tillit-verify refuses results that must fail") {
-  TempDir dir;
+  TempDir dir("tillit-verify-test");
   ResultBuilder b;
 
   SUBCASE("tampered signature") {
@@ -338,8 +318,8 @@ TEST_CASE("tillit-verify refuses results that must fail") {
     ExpectInvalid(Verify(b, dir), "untrustedCertificate");
   }
   SUBCASE("a CA file that is not a certificate") {
-    WriteFile(dir / "ca.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
-    WriteFile(dir / "result.json", b.Build());
+    dir.Write("ca.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    dir.Write("result.json", b.Build());
     ExpectInvalid(Execute("--ca " + dir / "ca.pem " + dir / "result.json"), "invalidCa");
   }
   SUBCASE("tampered userVisibleData") {
@@ -394,17 +374,17 @@ TEST_CASE("tillit-verify refuses results that must fail") {
     ExpectInvalid(Verify(b, dir), "unknownKey");
   }
   SUBCASE("JWKS without the result key (unknown kid)") {
-    WriteFile(dir / "ca.pem", credential::CertificateToPem(b.ca_der));
-    WriteFile(dir / "result.json", b.Build());
-    WriteFile(dir / "jwks.json", b.JwksText(crypto::SigningKey::Generate().verifying_key()));
+    dir.Write("ca.pem", credential::CertificateToPem(b.ca_der));
+    dir.Write("result.json", b.Build());
+    dir.Write("jwks.json", b.JwksText(crypto::SigningKey::Generate().verifying_key()));
     ExpectInvalid(Execute("--ca " + dir / "ca.pem --jwks " + dir / "jwks.json " +
                           dir / "result.json"),
                   "unknownKey");
   }
   SUBCASE("a JWKS that is not one") {
-    WriteFile(dir / "ca.pem", credential::CertificateToPem(b.ca_der));
-    WriteFile(dir / "result.json", b.Build());
-    WriteFile(dir / "jwks.json", R"({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}]})");
+    dir.Write("ca.pem", credential::CertificateToPem(b.ca_der));
+    dir.Write("result.json", b.Build());
+    dir.Write("jwks.json", R"({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}]})");
     ExpectInvalid(Execute("--ca " + dir / "ca.pem --jwks " + dir / "jwks.json " +
                           dir / "result.json"),
                   "invalidJwks");
@@ -446,15 +426,15 @@ TEST_CASE("tillit-verify refuses results that must fail") {
     ExpectInvalid(Verify(b, dir), "notComplete");
   }
   SUBCASE("malformed JSON") {
-    WriteFile(dir / "ca.pem", credential::CertificateToPem(b.ca_der));
-    WriteFile(dir / "result.json", b.Build().substr(0, 100));
+    dir.Write("ca.pem", credential::CertificateToPem(b.ca_der));
+    dir.Write("result.json", b.Build().substr(0, 100));
     ExpectInvalid(Execute("--ca " + dir / "ca.pem " + dir / "result.json"), "malformedJson");
   }
   SUBCASE("duplicate key") {
-    WriteFile(dir / "ca.pem", credential::CertificateToPem(b.ca_der));
+    dir.Write("ca.pem", credential::CertificateToPem(b.ca_der));
     std::string text = b.Build();
     text.insert(1, R"("status":"complete",)");
-    WriteFile(dir / "result.json", text);
+    dir.Write("result.json", text);
     ExpectInvalid(Execute("--ca " + dir / "ca.pem " + dir / "result.json"), "malformedJson");
   }
   SUBCASE("missing field") {
@@ -474,11 +454,11 @@ TEST_CASE("tillit-verify refuses results that must fail") {
 }
 
 TEST_CASE("tillit-verify usage and unreadable files") {
-  TempDir dir;
+  TempDir dir("tillit-verify-test");
   ResultBuilder b;
-  WriteFile(dir / "ca.pem", credential::CertificateToPem(b.ca_der));
-  WriteFile(dir / "jwks.json", b.JwksText(b.result_key.verifying_key()));
-  WriteFile(dir / "result.json", b.Build());
+  dir.Write("ca.pem", credential::CertificateToPem(b.ca_der));
+  dir.Write("jwks.json", b.JwksText(b.result_key.verifying_key()));
+  dir.Write("result.json", b.Build());
   // Options after the file, and --opt=value.
   CHECK(Execute(dir / "result.json --ca " + dir / "ca.pem").exit_code == 0);
   CHECK(Execute("--ca=" + dir / "ca.pem " + dir / "result.json --jwks=" + dir / "jwks.json")

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "temp_dir.h"
 #include "tillit/credential/tls_pin.h"
 #include "tillit/crypto/ed25519.h"
 #include "tillit/crypto/hash.h"
@@ -125,15 +126,15 @@ TEST_CASE("proof-of-possession bytes follow docs/desk-api.md exactly") {
 }
 
 namespace {
-struct TempDir {
-  fs::path path = fs::temp_directory_path() /
-                  ("tillit-device-test-" + HexEncode(crypto::RandomBytes(8)));
-  ~TempDir() { fs::remove_all(path); }
+// A device home that does not exist yet (PrepareDeviceHome creates it), in a fresh directory.
+struct DeviceHome {
+  testing::TempDir parent{"tillit-device-test"};
+  fs::path path = parent.file("home");
 };
 }  // namespace
 
 TEST_CASE("wallet: round trip, private file, damaged file refused and left alone") {
-  TempDir dir;
+  DeviceHome dir;
   REQUIRE(platform::PrepareDeviceHome(dir.path).ok());
   struct stat st{};
   REQUIRE(::stat(dir.path.c_str(), &st) == 0);
@@ -170,7 +171,7 @@ TEST_CASE("wallet: round trip, private file, damaged file refused and left alone
 }
 
 TEST_CASE("wallet: the TLS pin round-trips; old wallets load; a bad pin is walletCorrupt") {
-  TempDir dir;
+  DeviceHome dir;
   REQUIRE(platform::PrepareDeviceHome(dir.path).ok());
   const Bytes pin = crypto::RandomBytes(32);
   platform::WalletEntry entry{"https://id.example", Bytes{1, 2, 3}, Bytes{4, 5}, 1700000000, pin};
@@ -241,7 +242,7 @@ TEST_CASE("wallet: the TLS pin round-trips; old wallets load; a bad pin is walle
 }
 
 TEST_CASE("wallet: a shared home directory is refused") {
-  TempDir dir;
+  DeviceHome dir;
   fs::create_directories(dir.path);
   fs::permissions(dir.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
   auto r = platform::PrepareDeviceHome(dir.path);

@@ -16,7 +16,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -24,16 +23,16 @@
 #include <vector>
 
 #include "integration/test_tls.h"
+#include "temp_dir.h"
 #include "tillit/credential/tls_pin.h"
 #include "tillit/crypto/hash.h"
-#include "tillit/crypto/random.h"
 #include "tillit/platform/issuer_client.h"
 
 using namespace tillit;
-namespace fs = std::filesystem;
 
 namespace {
 
+using testing::TempDir;
 using testing::TlsKeyPair;
 
 Bytes PinOf(const TlsKeyPair& pair) {
@@ -209,15 +208,8 @@ class TestIssuer {
   std::thread thread_;
 };
 
-struct TempDir {
-  fs::path path =
-      fs::temp_directory_path() / ("tillit-issuer-tls-test-" + HexEncode(crypto::RandomBytes(8)));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 std::string WriteCa(const TempDir& dir, const std::string& name, const TlsKeyPair& ca) {
-  return testing::WriteTlsPair(dir.path, name, ca).first;
+  return testing::WriteTlsPair(dir.path(), name, ca).first;
 }
 
 std::unique_ptr<platform::IssuerClient> MustCreate(const std::string& url,
@@ -254,7 +246,7 @@ TEST_CASE("pinned: the right key is accepted whatever its certificate says") {
 TEST_CASE("pinned: another key is tlsPinMismatch, even with a certificate the CAs trust") {
   // (a) The wrong key fails although its chain and host name are valid for a CA the device
   // would otherwise trust: with a pin, CAs do not count.
-  TempDir dir;
+  TempDir dir("tillit-issuer-tls-test");
   const TlsKeyPair ca = testing::MakeTlsCa("Test CA");
   const TlsKeyPair good = testing::MakeTlsServerCert(ca);
   const std::string ca_file = WriteCa(dir, "ca", ca);
@@ -292,7 +284,7 @@ TEST_CASE("server_pin is set only by a call that succeeded, never by a cut or fo
   // the protocol's. Before the fix the pin was kept as soon as the response head arrived.
   const TlsKeyPair cert = SelfSigned(testing::tls_internal::NewKey());
   TestIssuer issuer(cert);
-  TempDir dir;
+  TempDir dir("tillit-issuer-tls-test");
   const TlsKeyPair ca = testing::MakeTlsCa("Test CA");
   const std::string ca_file = WriteCa(dir, "ca", ca);
   TestIssuer trusted(testing::MakeTlsServerCert(ca, "IP:127.0.0.1"));
@@ -330,7 +322,7 @@ TEST_CASE("kept-alive connections: one handshake, the pin stays known") {
 }
 
 TEST_CASE("CA mode: a trusted chain for the URL's host passes and its key is observed") {
-  TempDir dir;
+  TempDir dir("tillit-issuer-tls-test");
   const TlsKeyPair ca = testing::MakeTlsCa("Test CA");
   const TlsKeyPair cert = testing::MakeTlsServerCert(ca, "IP:127.0.0.1");
   TestIssuer issuer(cert);
@@ -344,7 +336,7 @@ TEST_CASE("CA mode: a trusted chain for the URL's host passes and its key is obs
 
 TEST_CASE("CA mode: a certificate for another host is tlsError") {
   // (b) A valid chain from the trusted CA, but for other names than the URL's host.
-  TempDir dir;
+  TempDir dir("tillit-issuer-tls-test");
   const TlsKeyPair ca = testing::MakeTlsCa("Test CA");
   const std::string ca_file = WriteCa(dir, "ca", ca);
   for (const char* names : {"DNS:issuer.example", "IP:127.0.0.2", "DNS:127.0.0.1"}) {
@@ -361,7 +353,7 @@ TEST_CASE("CA mode: a certificate for another host is tlsError") {
 
 TEST_CASE("CA mode: an untrusted CA, a self-signed or an expired certificate is tlsError") {
   // (c) The chain must lead to the given CAs, or (no CA file) to the system's.
-  TempDir dir;
+  TempDir dir("tillit-issuer-tls-test");
   const TlsKeyPair ca = testing::MakeTlsCa("Test CA");
   const TlsKeyPair other_ca = testing::MakeTlsCa("Other CA");
   const std::string other_file = WriteCa(dir, "other", other_ca);
@@ -388,7 +380,7 @@ TEST_CASE("CA mode: an untrusted CA, a self-signed or an expired certificate is 
 }
 
 TEST_CASE("CA mode: the system store follows SSL_CERT_FILE") {
-  TempDir dir;
+  TempDir dir("tillit-issuer-tls-test");
   const TlsKeyPair ca = testing::MakeTlsCa("Test CA");
   const std::string ca_file = WriteCa(dir, "ca", ca);
   TestIssuer issuer(testing::MakeTlsServerCert(ca));
@@ -425,7 +417,7 @@ TEST_CASE("a server that does not speak TLS is tlsError; no server is networkErr
 }
 
 TEST_CASE("Create refuses trust settings that cannot apply") {
-  TempDir dir;
+  TempDir dir("tillit-issuer-tls-test");
   const Bytes pin(32, 1);
   const std::string ca_file = WriteCa(dir, "ca", testing::MakeTlsCa("Test CA"));
   auto code = [](const Result<std::unique_ptr<platform::IssuerClient>>& r) {
@@ -438,11 +430,10 @@ TEST_CASE("Create refuses trust settings that cannot apply") {
   CHECK(code(IssuerClient::Create("https://127.0.0.1:9", {Bytes(31, 1), ""})) ==
         "invalidParameters");
   CHECK(code(IssuerClient::Create("https://127.0.0.1:9", {pin, ca_file})) == "invalidParameters");
-  CHECK(code(IssuerClient::Create("https://127.0.0.1:9",
-                                  {std::nullopt, (dir.path / "none.pem").string()})) == "ioError");
-  testing::tls_internal::WriteFile(dir.path / "empty.pem", "not a certificate\n");
-  CHECK(code(IssuerClient::Create("https://127.0.0.1:9",
-                                  {std::nullopt, (dir.path / "empty.pem").string()})) ==
+  CHECK(code(IssuerClient::Create("https://127.0.0.1:9", {std::nullopt, dir.file("none.pem")})) ==
+        "ioError");
+  const std::string not_a_certificate = dir.Write("empty.pem", "not a certificate\n");
+  CHECK(code(IssuerClient::Create("https://127.0.0.1:9", {std::nullopt, not_a_certificate})) ==
         "invalidParameters");
   // What stays allowed: http:// without TLS settings, https:// with either.
   CHECK(code(IssuerClient::Create("http://127.0.0.1:9")) == "ok");

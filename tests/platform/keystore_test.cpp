@@ -9,7 +9,6 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.h"
 #include "tillit/bytes.h"
 #include "tillit/crypto/ed25519.h"
 #include "tillit/crypto/pin_kdf.h"
@@ -61,24 +61,12 @@ constexpr Region kPublicKey{"public key", 42, 74};
 constexpr Region kCounter{"counter", 74, 78};
 constexpr Region kSealed{"sealed seed", 78, 150};
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tillit-keystore-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  // Where stores live: not yet existing, so Open creates it.
-  fs::path store() const { return path_ / "store"; }
-
- private:
-  fs::path path_;
+// A fresh directory; store() is where the key store lives, not yet existing so Open
+// creates it.
+struct StoreDir {
+  testing::TempDir dir{"tillit-keystore"};
+  fs::path path() const { return dir.path(); }
+  fs::path store() const { return dir.file("store"); }
 };
 
 std::unique_ptr<FileKeyStore> OpenStore(const fs::path& dir, PinKdfParams params = kFast) {
@@ -160,7 +148,7 @@ std::unique_ptr<FileKeyStore> CreateStore(const fs::path& dir, const SigningKey&
 }  // namespace
 
 TEST_CASE("FileKeyStore: create, then unlock gives a key that signs for the stored public key") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = OpenStore(tmp.store());
   CHECK_FALSE(store->HasKey());
   CHECK(ErrorCode(store->AttemptsLeft()) == "noKey");
@@ -191,7 +179,7 @@ TEST_CASE("FileKeyStore: create, then unlock gives a key that signs for the stor
 }
 
 TEST_CASE("FileKeyStore: the PIN is not in the file, and the seed is not in clear") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   CreateStore(tmp.store(), key);
   const Bytes file = ReadFile(KeyFile(tmp.store()));
@@ -203,7 +191,7 @@ TEST_CASE("FileKeyStore: the PIN is not in the file, and the seed is not in clea
 }
 
 TEST_CASE("FileKeyStore: Create checks the PIN policy and refuses to replace a key") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = OpenStore(tmp.store());
   const SigningKey key = SigningKey::Generate();
   CHECK(ErrorCode(store->Create("123456", key)) == "pinTooCommon");
@@ -223,7 +211,7 @@ TEST_CASE("FileKeyStore: Create checks the PIN policy and refuses to replace a k
 }
 
 TEST_CASE("FileKeyStore: a wrong PIN costs an attempt; the right PIN resets the count") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   auto store = CreateStore(tmp.store(), key);
   for (int wrong = 1; wrong < kMaxPinAttempts; ++wrong) {
@@ -247,7 +235,7 @@ TEST_CASE("FileKeyStore: a wrong PIN costs an attempt; the right PIN resets the 
 }
 
 TEST_CASE("FileKeyStore: five wrong PINs destroy the key until the next Create") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   auto store = CreateStore(tmp.store(), key);
   EnterWrongPins(*store, kMaxPinAttempts - 1);
@@ -276,7 +264,7 @@ TEST_CASE("FileKeyStore: five wrong PINs destroy the key until the next Create")
 }
 
 TEST_CASE("FileKeyStore: the counter is on disk before the PIN is tried") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
 
   SUBCASE("another instance sees each increment") {
@@ -341,7 +329,7 @@ TEST_CASE("FileKeyStore: the counter is on disk before the PIN is tried") {
 }
 
 TEST_CASE("FileKeyStore: concurrent attempts from two instances are all counted") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   CreateStore(tmp.store(), key);
   auto a = OpenStore(tmp.store());
@@ -358,7 +346,7 @@ TEST_CASE("FileKeyStore: concurrent attempts from two instances are all counted"
 }
 
 TEST_CASE("FileKeyStore: ChangePin") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   auto store = CreateStore(tmp.store(), key);
   const Bytes before = ReadFile(KeyFile(tmp.store()));
@@ -415,7 +403,7 @@ TEST_CASE("FileKeyStore: ChangePin") {
 }
 
 TEST_CASE("FileKeyStore: a changed byte anywhere outside the counter never unlocks") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   auto store = CreateStore(tmp.store(), key);
   const Bytes original = ReadFile(KeyFile(tmp.store()));
@@ -454,7 +442,7 @@ TEST_CASE("FileKeyStore: a changed byte anywhere outside the counter never unloc
 }
 
 TEST_CASE("FileKeyStore: swapping parameters or key in the file is detected by the seal") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   auto store = CreateStore(tmp.store(), key);
   const Bytes original = ReadFile(KeyFile(tmp.store()));
@@ -480,7 +468,7 @@ TEST_CASE("FileKeyStore: swapping parameters or key in the file is detected by t
   }
 
   SUBCASE("the sealed seed of another store under the same PIN") {
-    TempDir other_tmp;
+    StoreDir other_tmp;
     CreateStore(other_tmp.store(), SigningKey::Generate());
     const Bytes other = ReadFile(KeyFile(other_tmp.store()));
     Bytes file = original;
@@ -499,7 +487,7 @@ TEST_CASE("FileKeyStore: swapping parameters or key in the file is detected by t
 }
 
 TEST_CASE("FileKeyStore: truncated, extended, unknown-version and odd files") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   auto store = CreateStore(tmp.store(), key);
   const Bytes original = ReadFile(KeyFile(tmp.store()));
@@ -553,7 +541,7 @@ TEST_CASE("FileKeyStore: truncated, extended, unknown-version and odd files") {
 }
 
 TEST_CASE("FileKeyStore: file mode 0600, directory mode 0700, whatever the umask") {
-  TempDir tmp;
+  StoreDir tmp;
   const mode_t old_umask = ::umask(0);
   auto store = CreateStore(tmp.store(), SigningKey::Generate());
   CHECK(Mode(tmp.store()) == 0700);
@@ -583,7 +571,7 @@ TEST_CASE("FileKeyStore: file mode 0600, directory mode 0700, whatever the umask
 }
 
 TEST_CASE("FileKeyStore: Open rejects KDF parameters out of range") {
-  TempDir tmp;
+  StoreDir tmp;
   CHECK(ErrorCode(FileKeyStore::Open(tmp.store(), {0, 8192})) == "invalidParameters");
   CHECK(ErrorCode(FileKeyStore::Open(tmp.store(), {1, 4096})) == "invalidParameters");
   CHECK(ErrorCode(FileKeyStore::Open(tmp.store(), {1, size_t{2} << 30})) == "invalidParameters");
@@ -591,7 +579,7 @@ TEST_CASE("FileKeyStore: Open rejects KDF parameters out of range") {
 }
 
 TEST_CASE("FileKeyStore: crashes during atomic writes leave the old or the new state") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = SigningKey::Generate();
   auto store = CreateStore(tmp.store(), key);
   const fs::path temp = tmp.store() / (std::string(FileKeyStore::kKeyFileName) + ".tmp");
@@ -604,7 +592,7 @@ TEST_CASE("FileKeyStore: crashes during atomic writes leave the old or the new s
   }
 
   SUBCASE("crash before the rename of ChangePin: the old PIN still works") {
-    TempDir scratch;
+    StoreDir scratch;
     // A complete new file (key under kOtherPin) that never got renamed into place.
     auto other = CreateStore(scratch.store(), key);
     REQUIRE(other->ChangePin(kPin, kOtherPin).ok());
@@ -641,7 +629,7 @@ TEST_CASE("FileKeyStore: crashes during atomic writes leave the old or the new s
 }
 
 TEST_CASE("FileKeyStore: Destroy removes the key and the lockout, and is idempotent") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = CreateStore(tmp.store(), SigningKey::Generate());
   REQUIRE(store->Destroy().ok());
   CHECK_FALSE(store->HasKey());

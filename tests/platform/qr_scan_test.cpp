@@ -7,7 +7,6 @@
 #include <doctest/doctest.h>
 #include <jpeglib.h>
 #include <png.h>
-#include <stdlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -17,41 +16,19 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "tillit/platform/qr_render.h"
 
 namespace tillit::platform {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TempDir;
 
 const std::string kLoginQr =
     "tillit.67df3917-fa0d-44e5-b327-edcc928297f8.0."
     "dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8";
 const std::string kActivationQr = "tillit-activate:v1:K7F2-9XAM-C4P8-RT3N:http://127.0.0.1:8443";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tillit-qrscan-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path Write(const std::string& name, const Bytes& bytes) const {
-    const fs::path p = path_ / name;
-    std::ofstream out(p, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out.good());
-    return p;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // An RGBA canvas the tests paint screenshots on.
 struct Canvas {
@@ -229,7 +206,7 @@ Bytes PngClaiming(uint32_t width, uint32_t height) {
 void CheckReads(const TempDir& dir, const std::string& name, const Bytes& file,
                 const std::string& text) {
   INFO(name);
-  const auto path = dir.Write(name, file);
+  const auto path = dir.Write(name, AsString(file));
   auto read = ReadQrCodeFromFile(path);
   REQUIRE_MESSAGE(read.ok(), (read.ok() ? "" : read.error().code + ": " + read.error().message));
   CHECK(*read == text);
@@ -247,7 +224,7 @@ void CheckRefused(const Bytes& file, const std::string& code) {
 }
 
 TEST_CASE("RenderQrPng output reads back for login, activation and other texts") {
-  TempDir dir;
+  TempDir dir("tillit-qrscan");
   const std::vector<std::string> texts = {
       kLoginQr,
       "tillit.0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d.179."
@@ -283,7 +260,7 @@ TEST_CASE("DecodeImage gives the luminance of a rendered PNG") {
 }
 
 TEST_CASE("screenshots: QR inside a larger canvas, RGB, RGBA, 16-bit grey, JPEG") {
-  TempDir dir;
+  TempDir dir("tillit-qrscan");
   CheckReads(dir, "shot-rgb.png", WritePng(Screenshot(kLoginQr), false), kLoginQr);
   CheckReads(dir, "shot-act.png", WritePng(Screenshot(kActivationQr), false), kActivationQr);
   CheckReads(dir, "shot-grey16.png", WritePngGrey16(Screenshot(kLoginQr)), kLoginQr);
@@ -296,7 +273,7 @@ TEST_CASE("screenshots: QR inside a larger canvas, RGB, RGBA, 16-bit grey, JPEG"
 }
 
 TEST_CASE("RGBA: a transparent background is composited over white") {
-  TempDir dir;
+  TempDir dir("tillit-qrscan");
   // Fully transparent *black* background: read without compositing, the light quiet zone
   // around the symbol would be black and the code unreadable.
   Canvas c(400, 300, 0, 0, 0, 0);
@@ -315,7 +292,7 @@ TEST_CASE("RGBA: a transparent background is composited over white") {
 }
 
 TEST_CASE("several QR codes: the largest wins") {
-  TempDir dir;
+  TempDir dir("tillit-qrscan");
   Canvas c(900, 500, 255, 255, 255);
   c.DrawQr(Matrix("small"), 2, 20, 20);
   c.DrawQr(Matrix(kLoginQr), 5, 300, 20);
@@ -324,10 +301,10 @@ TEST_CASE("several QR codes: the largest wins") {
 }
 
 TEST_CASE("no QR code: qrNotFound") {
-  TempDir dir;
+  TempDir dir("tillit-qrscan");
   Canvas blank(640, 480, 0xEE, 0xEE, 0xF0);
   blank.Fill(0, 0, 640, 40, 0x33, 0x44, 0x66);
-  const auto path = dir.Write("blank.png", WritePng(blank, false));
+  const auto path = dir.Write("blank.png", AsString(WritePng(blank, false)));
   auto read = ReadQrCodeFromFile(path);
   REQUIRE_FALSE(read.ok());
   CHECK(read.error().code == "qrNotFound");
@@ -403,8 +380,8 @@ TEST_CASE("oversized images are refused from the header, before any pixel buffer
 }
 
 TEST_CASE("files: missing, a directory, too large") {
-  TempDir dir;
-  auto missing = ReadQrCodeFromFile(dir.path() / "nope.png");
+  TempDir dir("tillit-qrscan");
+  auto missing = ReadQrCodeFromFile(dir.file("nope.png"));
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == "ioError");
   auto directory = ReadQrCodeFromFile(dir.path());
@@ -414,7 +391,7 @@ TEST_CASE("files: missing, a directory, too large") {
   REQUIRE_FALSE(empty.ok());
   CHECK(empty.error().code == "imageUnreadable");
   // A sparse file over the byte cap is refused without reading it.
-  const fs::path big = dir.path() / "big.png";
+  const std::string big = dir.file("big.png");
   { std::ofstream(big, std::ios::binary) << "x"; }
   fs::resize_file(big, kMaxImageFileBytes + 1);
   auto too_big = ReadQrCodeFromFile(big);

@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "temp_dir.h"
 #include "tillit/credential/certificate.h"
 #include "tillit/credential/crl.h"
 #include "tillit/crypto/encrypted_key.h"
@@ -44,18 +45,10 @@ std::string ReadText(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class TempDir {
+// The issuer's data directory, not yet existing (IssuerKeys creates it), in a fresh one.
+class DataDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/tillit-issuer-keys-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
-  std::string data() const { return root_ + "/data"; }
+  std::string data() const { return root_.file("data"); }
   std::string file(const char* name) const { return data() + "/" + name; }
   bool has(const char* name) const { return fs::exists(file(name)); }
 
@@ -73,7 +66,7 @@ class TempDir {
   }
 
  private:
-  std::string root_;
+  tillit::testing::TempDir root_{"tillit-issuer-keys-test"};
 };
 
 void CheckSigns(const IssuerKeys& keys) {
@@ -86,7 +79,7 @@ void CheckSigns(const IssuerKeys& keys) {
 }  // namespace
 
 TEST_CASE("a passphrase on first start creates only ca.key.pem, which reloads to the same CA") {
-  TempDir dir;
+  DataDir dir;
   FixedClock clock(kNow);
   Bytes certificate;
   {
@@ -118,7 +111,7 @@ TEST_CASE("a passphrase on first start creates only ca.key.pem, which reloads to
 }
 
 TEST_CASE("ca.key.pem without its passphrase is locked, and nothing on disk changes") {
-  TempDir dir;
+  DataDir dir;
   FixedClock clock(kNow);
   REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock, WithPassphrase(kPassphrase)).ok());
   const auto before = dir.Snapshot();
@@ -149,7 +142,7 @@ TEST_CASE("ca.key.pem without its passphrase is locked, and nothing on disk chan
 TEST_CASE("ambiguous or mismatched CA key files are refused") {
   FixedClock clock(kNow);
   SUBCASE("ca.key and ca.key.pem both present") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock, WithPassphrase(kPassphrase)).ok());
     { std::ofstream(dir.file("ca.key"), std::ios::binary) << std::string(32, 'k'); }
     const auto before = dir.Snapshot();
@@ -159,7 +152,7 @@ TEST_CASE("ambiguous or mismatched CA key files are refused") {
     CHECK(dir.Snapshot() == before);
   }
   SUBCASE("a passphrase for a plain ca.key") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock).ok());
     const auto before = dir.Snapshot();
     CHECK(CodeOf(IssuerKeys::LoadOrCreate(dir.data(), clock, WithPassphrase(kPassphrase))) ==
@@ -167,7 +160,7 @@ TEST_CASE("ambiguous or mismatched CA key files are refused") {
     CHECK(dir.Snapshot() == before);
   }
   SUBCASE("ca.pem without any CA key is not given a new key") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock).ok());
     fs::remove(dir.file("ca.key"));
     const auto before = dir.Snapshot();
@@ -177,7 +170,7 @@ TEST_CASE("ambiguous or mismatched CA key files are refused") {
     CHECK(dir.Snapshot() == before);
   }
   SUBCASE("ca.key.pem holding another key than ca.pem's") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock, WithPassphrase(kPassphrase)).ok());
     const std::string other =
         crypto::EncryptSigningKey(crypto::SigningKey::Generate(), Secret(kPassphrase)).value();
@@ -186,7 +179,7 @@ TEST_CASE("ambiguous or mismatched CA key files are refused") {
           "internalError");
   }
   SUBCASE("ca.key.pem that is not an encrypted key") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock, WithPassphrase(kPassphrase)).ok());
     { std::ofstream(dir.file("ca.key.pem"), std::ios::binary | std::ios::trunc) << "garbage\n"; }
     CHECK(CodeOf(IssuerKeys::LoadOrCreate(dir.data(), clock, WithPassphrase(kPassphrase))) ==
@@ -195,7 +188,7 @@ TEST_CASE("ambiguous or mismatched CA key files are refused") {
 }
 
 TEST_CASE("ProtectCaKey encrypts a plain ca.key and removes it") {
-  TempDir dir;
+  DataDir dir;
   FixedClock clock(kNow);
   Bytes certificate;
   crypto::VerifyingKey ca_key = crypto::SigningKey::Generate().verifying_key();
@@ -228,7 +221,7 @@ TEST_CASE("ProtectCaKey encrypts a plain ca.key and removes it") {
 }
 
 TEST_CASE("ProtectCaKey resumes after an interruption and refuses a foreign ca.key.pem") {
-  TempDir dir;
+  DataDir dir;
   FixedClock clock(kNow);
   REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock).ok());
   const std::string seed = ReadText(dir.file("ca.key"));

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "server/service/fake_pkcs11.h"
+#include "temp_dir.h"
 
 #include "tillit/credential/certificate.h"
 #include "tillit/credential/crl.h"
@@ -142,21 +143,10 @@ CaKeyOptions InToken(Pkcs11KeyOptions options = Options()) {
   return ca_key;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/tillit-pkcs11-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
-  std::string data() const { return root_ + "/data"; }
-
- private:
-  std::string root_;
+// The issuer's data directory, not yet existing (IssuerKeys creates it), in a fresh one.
+struct DataDir {
+  tillit::testing::TempDir root{"tillit-pkcs11-test"};
+  std::string data() const { return root.file("data"); }
 };
 
 std::string CodeOf(const auto& result) { return result.ok() ? "ok" : result.error().code; }
@@ -175,7 +165,7 @@ std::string CheckedCode(const Result<T>& result) {
 
 TEST_CASE("IssuerKeys with the CA key in a SoftHSM2 token") {
   if (!HaveSoftHsm()) return;
-  TempDir dir;
+  DataDir dir;
   FixedClock clock(kNow);
   Bytes certificate;
   {
@@ -261,7 +251,7 @@ TEST_CASE("a token that cannot be used is a clear error, never a PIN in a messag
   CHECK(CheckedCode(Pkcs11Signer::Open(Options("p256"))) == "invalidKey");
 
   // And through IssuerKeys, which then writes nothing.
-  TempDir dir;
+  DataDir dir;
   FixedClock clock(kNow);
   CHECK(CheckedCode(IssuerKeys::LoadOrCreate(dir.data(), clock,
                                              InToken(Options("ca", "wrong-pin")))) ==
@@ -274,7 +264,7 @@ TEST_CASE("a token key beside a CA key file, or not matching ca.pem, is refused"
   if (!HaveSoftHsm()) return;
   FixedClock clock(kNow);
   SUBCASE("ca.key and a token key") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock).ok());
     auto both = IssuerKeys::LoadOrCreate(dir.data(), clock, InToken());
     REQUIRE_FALSE(both.ok());
@@ -282,7 +272,7 @@ TEST_CASE("a token key beside a CA key file, or not matching ca.pem, is refused"
     CHECK(both.error().message.find("two CA keys") != std::string::npos);
   }
   SUBCASE("ca.pem of the token's other key") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock, InToken(Options("other"))).ok());
     auto mismatch = IssuerKeys::LoadOrCreate(dir.data(), clock, InToken());
     REQUIRE_FALSE(mismatch.ok());
@@ -290,7 +280,7 @@ TEST_CASE("a token key beside a CA key file, or not matching ca.pem, is refused"
     CHECK(mismatch.error().message.find("does not match the token key") != std::string::npos);
   }
   SUBCASE("ca.pem of a file key") {
-    TempDir dir;
+    DataDir dir;
     REQUIRE(IssuerKeys::LoadOrCreate(dir.data(), clock).ok());
     fs::remove(dir.data() + "/ca.key");
     CHECK(CodeOf(IssuerKeys::LoadOrCreate(dir.data(), clock, InToken())) == "internalError");
@@ -453,7 +443,7 @@ TEST_CASE("fake module: the slot list is asked again when it grows; two tokens o
 
 TEST_CASE("fake module: one module however its path is spelt, never finalised if not ours") {
   Fake().Reset();
-  TempDir dir;
+  DataDir dir;
   fs::create_directories(dir.data());
   const std::string link = dir.data() + "/libfake-link.so";
   fs::create_symlink(TILLIT_FAKE_PKCS11, link);

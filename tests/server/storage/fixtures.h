@@ -7,14 +7,13 @@
 #pragma once
 
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <system_error>
 
 #include "../../../server/storage/src/sqlite_transaction.h"
+#include "temp_dir.h"
 #include "tillit/identifier/identifier.h"
 #include "tillit/storage/sqlite_store.h"
 
@@ -37,27 +36,12 @@ std::string ErrorCode(const R& result) {
   return result.error().code;
 }
 
-// A directory under the system temp directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tillit-storage-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string db() const { return (path_ / "tillit.db").string(); }
-
- private:
-  std::filesystem::path path_;
+// The test's fresh directory (the shared tillit::testing::TempDir) and the store's database
+// file in it.
+struct TempDir {
+  ::tillit::testing::TempDir dir{"tillit-storage"};
+  std::filesystem::path path() const { return dir.path(); }
+  std::string db() const { return dir.file("tillit.db"); }
 };
 
 inline std::unique_ptr<Store> Open(const TempDir& dir, SqliteStoreOptions options = {}) {
