@@ -822,7 +822,9 @@ Result<OrderService::State::CheckedResponse> OrderService::State::Check(std::str
     TILLIT_TRY_ASSIGN(auto credential, s.store.credentials().Get(tx, bound_serial));
     PersonRow person;
     if (with_person) {
-      TILLIT_TRY_ASSIGN(person, s.store.persons().Get(tx, credential.identifier));
+      // The completion data needs the person's own row (the personnummer), not their
+      // documents or name keys.
+      TILLIT_TRY_ASSIGN(person, s.store.persons().GetWithoutDetails(tx, credential.identifier));
     }
     return Holder{std::move(credential), std::move(person)};
   }));

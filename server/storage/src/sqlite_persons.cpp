@@ -185,6 +185,16 @@ Result<PersonRow> SqlitePersonRepository::Get(ReadTransaction& tx, std::string_v
   return std::move(*person);
 }
 
+Result<PersonRow> SqlitePersonRepository::GetWithoutDetails(ReadTransaction& tx,
+                                                            std::string_view identifier) {
+  TILLIT_TRY_ASSIGN(auto select, ConnectionOf(tx).Prepare("SELECT " TILLIT_PERSON_COLUMNS
+                                                          " FROM persons WHERE identifier = ?1"));
+  select.BindText(1, identifier);
+  TILLIT_TRY_ASSIGN(auto person, FetchOne<PersonRow>(select, ReadPerson));
+  if (!person) return NotFound("person");
+  return std::move(*person);
+}
+
 Result<std::optional<PersonRow>> SqlitePersonRepository::FindByDocument(
     ReadTransaction& tx, const DocumentRow& document) {
   Connection& db = ConnectionOf(tx);

@@ -77,6 +77,7 @@ class SqlitePersonRepository final : public PersonRepository {
  public:
   Status Insert(Transaction& tx, const PersonRow& person) override;
   Result<PersonRow> Get(ReadTransaction& tx, std::string_view identifier) override;
+  Result<PersonRow> GetWithoutDetails(ReadTransaction& tx, std::string_view identifier) override;
   Result<std::optional<PersonRow>> FindByDocument(ReadTransaction& tx,
                                                   const DocumentRow& document) override;
   Result<std::optional<PersonRow>> FindBySamordningsnummer(ReadTransaction& tx,

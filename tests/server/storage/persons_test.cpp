@@ -338,5 +338,28 @@ TEST_CASE("search treats % and _ literally") {
   check("' OR '1'='1", {});
 }
 
+TEST_CASE("GetWithoutDetails reads the person's row and leaves documents and name keys out") {
+  TempDir dir;
+  auto store = Open(dir);
+  SeedBasics(*store);
+  PersonRow person = MakePerson(8);
+  person.personnummer = "199001011234";
+  person.documents = {{"passport", "P7654321", "SOM"}};
+  person.name_keys = {"AMN"};
+  REQUIRE_OK(InsertPerson(*store, person));
+
+  auto read = store->Read(
+      [&](ReadTransaction& tx) { return store->persons().GetWithoutDetails(tx, person.identifier); });
+  REQUIRE_OK(read);
+  PersonRow expected = person;
+  expected.documents.clear();
+  expected.name_keys.clear();
+  CHECK(*read == expected);
+  auto missing = store->Read([&](ReadTransaction& tx) {
+    return store->persons().GetWithoutDetails(tx, TestIdentifier(99));
+  });
+  CHECK(ErrorCode(missing) == "notFound");
+}
+
 }  // namespace
 }  // namespace tillit::server::storage
