@@ -9,10 +9,14 @@
 bin=${1:?usage: device_tls_test.sh BIN_DIR}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Sanitizer build: cpprestsdk's HTTPS client leaks OpenSSL objects per connection;
-# tests/lsan.supp suppresses libcpprest.so, which LeakSanitizer can match only with full
-# unwinding (with the default fast unwinding the stacks end in libcrypto).
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
+# Sanitizer build: cpprestsdk's HTTPS client leaks OpenSSL objects per connection.
+# tests/lsan.supp suppresses libcpprest.so, but LeakSanitizer can match that only with full
+# unwinding (with fast unwinding the stacks end in libcrypto), and full unwinding on every
+# malloc made each tillit-device run take 5-7 s under load: its QR frames went stale
+# (qrExpired). So the HTTPS clients (tillit-device, tillit-desk) run here without leak
+# detection; the server keeps it, their plain-HTTP paths keep it in the other integration
+# tests, and the pinning code keeps it in platform_issuer_tls_test.
+client_asan_options="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 command -v openssl >/dev/null || { echo "SKIP: no openssl command (tools/setup.sh installs it)"; exit 77; }
 "$bin/tillit-server" serve --help 2>&1 | grep -q -- --tls-cert || { echo "SKIP: tillit-server has no --tls-cert"; exit 77; }
@@ -68,8 +72,8 @@ start_tls "$pki/a1.pem" "$pki/a.key"
 ok "the server serves HTTPS at $url"
 
 # The desk and the e-service trust the test CA (the usual way: a CA file); the devices do not.
-desk() { SSL_CERT_FILE="$pki/ca.pem" "$bin/tillit-desk" --server "$url" --token "$token" "$@"; }
-device() { local home=$1; shift; "$bin/tillit-device" --home "$work/$home" "$@"; }
+desk() { SSL_CERT_FILE="$pki/ca.pem" ASAN_OPTIONS=$client_asan_options "$bin/tillit-desk" --server "$url" --token "$token" "$@"; }
+device() { local home=$1; shift; ASAN_OPTIONS=$client_asan_options "$bin/tillit-device" --home "$work/$home" "$@"; }
 must_fail() {
   local want=$1 out rc; shift
   set +e; out=$("$@" 2>/dev/null); rc=$?; set -e
