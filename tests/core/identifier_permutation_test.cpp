@@ -1,11 +1,20 @@
 // Tests for tillit/identifier/permutation.h: the Feistel permutation with cycle-walking
 // is a bijection of [0, n), checked exhaustively on reduced domains; its inverse undoes it;
-// keys matter; bad keys and domains are rejected.
+// keys matter; bad keys and domains are rejected; PermuteBatch gives Permute's values with
+// every kernel and aborts on a programmer error.
 #include <doctest/doctest.h>
 
+#include <signal.h>
 #include <sodium.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -223,4 +232,155 @@ TEST_CASE("permutation: agrees with the definition over libsodium for random key
       }
     }
   }
+}
+
+namespace {
+
+using Lanes = FeistelPermutation::Lanes;
+
+// Every kernel this machine can run; a kernel it cannot is reported, not silently skipped.
+std::vector<Lanes> RunnableLanes() {
+  std::vector<Lanes> lanes = {Lanes::kAuto, Lanes::kPortable};
+  if (FeistelPermutation::Supported(Lanes::kAvx2)) {
+    lanes.push_back(Lanes::kAvx2);
+  } else {
+    MESSAGE("this CPU or build has no AVX2: the AVX2 kernel is not tested here");
+  }
+  return lanes;
+}
+
+// PermuteBatch of xs (into a separate array and in place) against Permute of each value.
+void CheckBatch(const FeistelPermutation& p, Lanes lanes, const std::vector<uint64_t>& xs) {
+  std::vector<uint64_t> ys(xs.size(), ~uint64_t{0});
+  p.PermuteBatch(xs, ys, lanes);
+  std::vector<uint64_t> in_place = xs;
+  p.PermuteBatch(in_place, in_place, lanes);
+  size_t mismatches = 0, first = xs.size();
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (ys[i] != p.Permute(xs[i]) || in_place[i] != ys[i]) {
+      ++mismatches;
+      first = std::min(first, i);
+    }
+  }
+  INFO("first mismatch at index ", first);
+  CHECK(mismatches == 0);
+}
+
+std::vector<uint64_t> Range(uint64_t first, uint64_t count) {
+  std::vector<uint64_t> v(count);
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+// Runs `body` in a child process and tells whether it was killed by SIGABRT (a
+// TILLIT_CHECK). In the child, doctest's crash handler is taken off SIGABRT (it would
+// report a failure of its own) and stderr, where the check prints, is silenced.
+bool Aborts(const std::function<void()>& body) {
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::signal(SIGABRT, SIG_DFL);
+    if (std::freopen("/dev/null", "w", stderr) == nullptr) ::_exit(3);
+    body();
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+}  // namespace
+
+TEST_CASE("permutation: PermuteBatch gives Permute's values, with every kernel") {
+  REQUIRE(sodium_init() >= 0);
+  // Domain 5 (h = 2) walks most values several times; 1000 and 2^40 have other half
+  // widths; the identifier domain walks about 1 value in 22.
+  for (uint64_t domain : {uint64_t{5}, uint64_t{1000}, uint64_t{1} << 40, kPayloadCount}) {
+    for (int k = 0; k < 4; ++k) {
+      Bytes key(32);
+      randombytes_buf(key.data(), key.size());
+      auto p = FeistelPermutation::Create(key, domain);
+      REQUIRE(p.ok());
+      for (Lanes lanes : RunnableLanes()) {
+        INFO("domain ", domain, ", kernel ", static_cast<int>(lanes));
+        // Every length up to three groups of the widest kernel (16), for the tails.
+        for (uint64_t n = 0; n <= 50 && n <= domain; ++n) CheckBatch(*p, lanes, Range(0, n));
+        CheckBatch(*p, lanes, Range(0, std::min<uint64_t>(domain, 10000)));
+        if (domain > 10000) {
+          CheckBatch(*p, lanes, Range(domain - 10000, 10000));
+          const uint64_t start =
+              randombytes_uniform(UINT32_MAX) * uint64_t{0x9E3779B9} % (domain - 10000);
+          CheckBatch(*p, lanes, Range(start, 10000));
+        }
+        // Not consecutive: scattered values with repeats.
+        std::vector<uint64_t> scattered(1000);
+        for (auto& x : scattered)
+          x = randombytes_uniform(UINT32_MAX) * uint64_t{0x9E3779B9} % domain;
+        scattered[500] = scattered[7];
+        CheckBatch(*p, lanes, scattered);
+      }
+    }
+  }
+}
+
+TEST_CASE("permutation: PermuteBatch known answers (docs/identifier.md §9), every kernel") {
+  Bytes key(32);
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i);
+  auto p = FeistelPermutation::Create(key, kPayloadCount);
+  REQUIRE(p.ok());
+  // Serials 0..4 and N - 1, each at several positions of a 40-value batch so that it meets
+  // every lane of every kernel and the tail.
+  const std::pair<uint64_t, uint64_t> vectors[] = {
+      {0, 16364936856398629ULL}, {1, 6145772470207522ULL},
+      {2, 12639648659166704ULL}, {3, 9122742838688111ULL},
+      {4, 9550158356186890ULL},  {kPayloadCount - 1, 15034682636649575ULL},
+  };
+  for (Lanes lanes : RunnableLanes()) {
+    for (size_t shift = 0; shift < 40; ++shift) {
+      std::vector<uint64_t> xs(40);
+      for (size_t i = 0; i < xs.size(); ++i) xs[i] = vectors[(i + shift) % 6].first;
+      std::vector<uint64_t> ys(xs.size());
+      p->PermuteBatch(xs, ys, lanes);
+      for (size_t i = 0; i < xs.size(); ++i) {
+        INFO("kernel ", static_cast<int>(lanes), " shift ", shift, " index ", i);
+        CHECK(ys[i] == vectors[(i + shift) % 6].second);
+      }
+    }
+  }
+}
+
+TEST_CASE("permutation: PermuteBatch aborts on a programmer error") {
+  auto p = FeistelPermutation::Create(Key(1), 1000);
+  REQUIRE(p.ok());
+  const std::vector<uint64_t> xs = Range(0, 40);
+  // The output shorter (or longer) than the input.
+  CHECK(Aborts([&] {
+    std::vector<uint64_t> ys(39);
+    p->PermuteBatch(xs, ys);
+  }));
+  CHECK(Aborts([&] {
+    std::vector<uint64_t> ys(41);
+    p->PermuteBatch(xs, ys);
+  }));
+  // A value outside the domain, in a full group and in the tail.
+  for (size_t at : {size_t{3}, size_t{39}}) {
+    CHECK(Aborts([&] {
+      std::vector<uint64_t> bad = xs;
+      bad[at] = 1000;
+      std::vector<uint64_t> ys(bad.size());
+      p->PermuteBatch(bad, ys);
+    }));
+  }
+  if (!FeistelPermutation::Supported(Lanes::kAvx2)) {
+    CHECK(Aborts([&] {
+      std::vector<uint64_t> ys(xs.size());
+      p->PermuteBatch(xs, ys, Lanes::kAvx2);
+    }));
+  }
+  // The same calls done right do not abort (the child exits normally).
+  CHECK_FALSE(Aborts([&] {
+    std::vector<uint64_t> ys(xs.size());
+    p->PermuteBatch(xs, ys);
+  }));
 }

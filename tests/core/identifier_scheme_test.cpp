@@ -1,10 +1,15 @@
 // Tests for tillit/identifier/scheme.h and serial_block.h: a million consecutive serials
 // give a million distinct valid identifiers, none of which is a personnummer,
 // samordningsnummer or Inera reserve ID in any written form; SerialOf inverts FromSerial;
-// the ends of the serial domain; the known-answer vectors of docs/identifier.md §9.
+// the ends of the serial domain; the known-answer vectors of docs/identifier.md §9;
+// FromSerials gives FromSerial's identifiers and errors.
 #include <doctest/doctest.h>
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <numeric>
+#include <span>
 #include <vector>
 
 #include "tillit/identifier/scheme.h"
@@ -23,6 +28,28 @@ Bytes TestKey() {
   return key;
 }
 
+std::vector<uint64_t> Serials(uint64_t first, uint64_t count) {
+  std::vector<uint64_t> v(count);
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+// FromSerials(serials) succeeds and equals FromSerial of each serial, in order.
+void CheckBatch(const IdentifierScheme& scheme, const std::vector<uint64_t>& serials) {
+  auto ids = scheme.FromSerials(serials);
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == serials.size());
+  size_t mismatches = 0, first = serials.size();
+  for (size_t i = 0; i < serials.size(); ++i) {
+    if (!((*ids)[i] == *scheme.FromSerial(serials[i]))) {
+      ++mismatches;
+      first = std::min(first, i);
+    }
+  }
+  INFO("first mismatch at index ", first, " of ", serials.size());
+  CHECK(mismatches == 0);
+}
+
 }  // namespace
 
 TEST_CASE("scheme: known-answer vectors (docs/identifier.md §9; DO NOT CHANGE)") {
@@ -34,6 +61,87 @@ TEST_CASE("scheme: known-answer vectors (docs/identifier.md §9; DO NOT CHANGE)"
     INFO("serial ", serial);
     CHECK(scheme->FromSerial(serial)->ToString() == expected[serial]);
   }
+}
+
+TEST_CASE("scheme: known-answer vectors through FromSerials (docs/identifier.md §9)") {
+  auto scheme = IdentifierScheme::Create(TestKey());
+  REQUIRE(scheme.ok());
+  const std::pair<uint64_t, const char*> vectors[] = {
+      {0, "YYYJPZRBD8ST"}, {1, "HFDS5A6RUBYD"}, {2, "SD1PTHSAUTBU"},
+      {3, "M418070Z8T60"}, {4, "ML6C85GME2FH"}, {IdentifierScheme::kCapacity - 1, "XAKX26MA84YR"},
+  };
+  // Each vector at many positions of batches of several lengths: in every lane and the tail.
+  for (size_t length : {size_t{1}, size_t{5}, size_t{6}, size_t{16}, size_t{37}, size_t{300}}) {
+    for (size_t shift = 0; shift < 6; ++shift) {
+      std::vector<uint64_t> serials(length);
+      for (size_t i = 0; i < length; ++i) serials[i] = vectors[(i + shift) % 6].first;
+      auto ids = scheme->FromSerials(serials);
+      REQUIRE(ids.ok());
+      REQUIRE(ids->size() == length);
+      for (size_t i = 0; i < length; ++i) {
+        INFO("length ", length, " shift ", shift, " index ", i);
+        CHECK((*ids)[i].ToString() == vectors[(i + shift) % 6].second);
+      }
+    }
+  }
+}
+
+TEST_CASE("scheme: FromSerials equals FromSerial one by one, for random keys") {
+  REQUIRE(sodium_init() >= 0);
+  const uint64_t n = IdentifierScheme::kCapacity;
+  for (int k = 0; k < 4; ++k) {
+    Bytes key(32);
+    randombytes_buf(key.data(), key.size());
+    auto scheme = IdentifierScheme::Create(key);
+    REQUIRE(scheme.ok());
+    CheckBatch(*scheme, Serials(0, 10000));
+    CheckBatch(*scheme, Serials(n - 10000, 10000));
+    const uint64_t start =
+        (uint64_t{randombytes_random()} << 32 | randombytes_random()) % (n - 20000);
+    CheckBatch(*scheme, Serials(start, 20000));
+    // Short batches, for the tail after whole groups of lanes, at 0 and at the top.
+    for (uint64_t length = 0; length <= 40; ++length) {
+      CheckBatch(*scheme, Serials(0, length));
+      CheckBatch(*scheme, Serials(n - length, length));
+      CheckBatch(*scheme, Serials(start + 100 * length, length));
+    }
+    // Not consecutive, with a repeat.
+    std::vector<uint64_t> scattered(1000);
+    for (auto& s : scattered) s = (uint64_t{randombytes_random()} << 32 | randombytes_random()) % n;
+    scattered[999] = scattered[0];
+    CheckBatch(*scheme, scattered);
+  }
+}
+
+TEST_CASE("scheme: FromSerials fails as FromSerial does for a serial out of range") {
+  auto scheme = IdentifierScheme::Create(TestKey());
+  REQUIRE(scheme.ok());
+  const uint64_t n = IdentifierScheme::kCapacity;
+  for (uint64_t bad : {n, n + 1, uint64_t{1} << 54, UINT64_MAX}) {
+    const auto single = scheme->FromSerial(bad);
+    REQUIRE_FALSE(single.ok());
+    // Alone, first, in the middle, and last of a batch of whole lane groups plus a tail.
+    for (size_t at : {size_t{0}, size_t{17}, size_t{99}}) {
+      std::vector<uint64_t> serials = Serials(n - 100, 100);
+      serials[at] = bad;
+      const auto batch = scheme->FromSerials(serials);
+      REQUIRE_FALSE(batch.ok());
+      CHECK(batch.error().code == single.error().code);
+      CHECK(batch.error().code == "serialOutOfRange");
+      CHECK(batch.error().message.find("index " + std::to_string(at)) != std::string::npos);
+    }
+    const std::vector<uint64_t> alone = {bad};
+    CHECK(scheme->FromSerials(alone).error().code == "serialOutOfRange");
+  }
+  // The first bad serial is the one reported.
+  const std::vector<uint64_t> two_bad = {1, n + 5, 2, n};
+  const auto r = scheme->FromSerials(two_bad);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find(std::to_string(n + 5)) != std::string::npos);
+  // Nothing to do is not an error.
+  const auto empty = scheme->FromSerials(std::span<const uint64_t>());
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
 }
 
 TEST_CASE("scheme: a million consecutive serials, distinct, valid, never a Swedish number") {

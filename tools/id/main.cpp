@@ -6,10 +6,12 @@
 //
 // Exit status: 0 success, 1 an identifier given to `check` is invalid, 2 usage error.
 // The format is specified in docs/identifier.md.
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -132,20 +134,23 @@ int Sample(const std::vector<std::string_view>& args) {
   if (!scheme.ok()) return UsageError("sample: " + scheme.error().message);
 
   constexpr size_t kLine = tillit::identifier::kLength + 1;
-  constexpr size_t kBatch = 1 << 16;  // lines per write: ~850 kB
+  constexpr uint64_t kBatch = 1 << 16;  // lines per write: ~850 kB
   std::string buffer;
   buffer.reserve(kBatch * kLine);
-  for (uint64_t serial = start; serial - start < count; ++serial) {
-    auto id = scheme->FromSerial(serial);
-    TILLIT_CHECK(id.ok());  // the range was checked above
-    buffer += id->ToString();
-    buffer += '\n';
-    if (buffer.size() >= kBatch * kLine) {
-      if (std::fwrite(buffer.data(), 1, buffer.size(), stdout) != buffer.size()) return 1;
-      buffer.clear();
+  std::vector<uint64_t> serials;
+  for (uint64_t done = 0; done < count;) {
+    serials.resize(static_cast<size_t>(std::min(kBatch, count - done)));
+    std::iota(serials.begin(), serials.end(), start + done);
+    auto ids = scheme->FromSerials(serials);
+    TILLIT_CHECK(ids.ok());  // the range was checked above
+    buffer.clear();
+    for (const auto& id : *ids) {
+      buffer += id.ToString();
+      buffer += '\n';
     }
+    if (std::fwrite(buffer.data(), 1, buffer.size(), stdout) != buffer.size()) return 1;
+    done += serials.size();
   }
-  if (std::fwrite(buffer.data(), 1, buffer.size(), stdout) != buffer.size()) return 1;
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 

@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <exception>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "service_util.h"
 #include "stored_request.h"
@@ -467,12 +469,14 @@ Result<LeaseFile> LeaseService::LeaseBlock(std::string_view desk, int64_t size) 
                       store_.counters().Allocate(tx, st::kIdentifierSerialCounter, content.size));
     TILLIT_TRY_ASSIGN(auto block,
                       identifier::SerialBlock::Create(content.first_serial, content.size));
+    // The whole block in one FromSerials call: the batch path, about twice as fast as
+    // one FromSerial per serial, shortens this write transaction (docs/performance.md §7).
+    std::vector<uint64_t> serials(block.count());
+    std::iota(serials.begin(), serials.end(), block.first());
+    TILLIT_TRY_ASSIGN(auto ids, keys_.scheme().FromSerials(serials));
     content.identifiers.clear();
-    content.identifiers.reserve(content.size);
-    for (uint64_t serial = block.first(); serial < block.end(); ++serial) {
-      TILLIT_TRY_ASSIGN(auto id, keys_.scheme().FromSerial(serial));
-      content.identifiers.push_back(id.ToString());
-    }
+    content.identifiers.reserve(ids.size());
+    for (const auto& id : ids) content.identifiers.push_back(id.ToString());
     TILLIT_TRY(store_.leases().InsertLease(tx, {.id = content.lease_id,
                                                 .desk = content.desk,
                                                 .first_serial = content.first_serial,

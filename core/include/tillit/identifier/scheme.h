@@ -13,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "tillit/bytes.h"
 #include "tillit/identifier/identifier.h"
@@ -33,6 +35,15 @@ class IdentifierScheme {
 
   // The identifier for `serial`. Errors: "serialOutOfRange" if serial >= kCapacity.
   Result<Identifier> FromSerial(uint64_t serial) const;
+
+  // The identifiers of `serials`, in the same order: element i equals
+  // FromSerial(serials[i]). For blocks of serials (a desk's lease, bulk issuance): about
+  // twice FromSerial's rate on a CPU with AVX2, because independent serials go through the
+  // permutation side by side (FeistelPermutation::PermuteBatch, docs/performance.md §7).
+  // Errors: "serialOutOfRange" if any serial is >= kCapacity; then the whole call fails
+  // and returns no identifier (the message names the first such serial and its index).
+  // An empty span gives an empty vector.
+  Result<std::vector<Identifier>> FromSerials(std::span<const uint64_t> serials) const;
 
   // The serial that FromSerial maps to `id` (under this scheme's key). Every valid
   // identifier has exactly one; this never fails for an Identifier value, but returns a
