@@ -14,7 +14,9 @@
 // Not done: the duplicate search at enrolment (the seeded names are random) and the
 // activation-code round trip (its rows are consumed at activation anyway).
 //
-// Run it on a data directory no server has open. Prints one JSON line.
+// Run it on a data directory no server has open: it takes the serve lock (data_dir_lock.h)
+// for its whole run, so it refuses (dataDirectoryBusy) a directory a server is using, and
+// a server will not start on DIR while it seeds. Prints one JSON line.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -32,6 +34,7 @@
 #include "tillit/identifier/identifier.h"
 #include "tillit/ports.h"
 #include "tillit/service/accounts.h"
+#include "tillit/service/data_dir_lock.h"
 #include "tillit/service/issuer_keys.h"
 #include "tillit/storage/sqlite_store.h"
 
@@ -44,7 +47,8 @@ namespace st = server::storage;
 constexpr const char* kUsage =
     "usage: tillit-bench-seed --data DIR --persons N\n"
     "  Adds N enrolled persons, each with an activated credential, to the issuer database in\n"
-    "  DIR (created if missing) through the storage library, for data-growth benchmarks.\n";
+    "  DIR (created if missing) through the storage library, for data-growth benchmarks.\n"
+    "  Refuses a DIR that a tillit-server serve is using (dataDirectoryBusy).\n";
 
 constexpr uint64_t kBatch = 5000;
 constexpr int64_t kValidity = 2 * 365 * 24 * 3600;
@@ -89,6 +93,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Held until main returns, after the store is closed: a live server would not see these
+  // rows in its cache of persons and credentials.
+  auto lock = service::ServeLock::Take(data);
+  if (!lock.ok()) return Fail(lock.error());
   SystemClock clock;
   auto keys = service::IssuerKeys::LoadOrCreate(data, clock);
   if (!keys.ok()) return Fail(keys.error());

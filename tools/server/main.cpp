@@ -44,6 +44,7 @@
 #include "tillit/service/accounts.h"
 #include "tillit/service/activation_service.h"
 #include "tillit/service/audit_service.h"
+#include "tillit/service/data_dir_lock.h"
 #include "tillit/service/enrolment_service.h"
 #include "tillit/service/history_service.h"
 #include "tillit/service/issuer_keys.h"
@@ -81,6 +82,7 @@ constexpr const char* kServeUsage =
     "[--checkpoint-interval SECONDS] [--demo-rp FILE] "
     "[--tls-cert FILE --tls-key FILE [--rp-client-ca FILE]] [--public-tls-pin PIN]\n"
     "  Runs the issuer. Creates DIR, its database and the issuer CA on first start.\n"
+    "  One serve per data directory: a second one on DIR exits with dataDirectoryBusy.\n"
     "  --listen      address to listen on (default $TILLIT_LISTEN or 127.0.0.1:8080);\n"
     "                port 0 picks a free port. Prints 'listening on http://HOST:PORT'\n"
     "                (https:// with --tls-cert).\n"
@@ -307,6 +309,11 @@ int Serve(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // One serve per data directory: the server caches persons and credentials rows, so no
+  // other process may write them while this one runs (data_dir_lock.h). Declared first so
+  // that it is released last, after the store is closed.
+  auto serve_lock = service::ServeLock::Take(options.values["--data"]);
+  if (!serve_lock.ok()) return RuntimeError(serve_lock.error());
   auto issuer = OpenIssuer(options.values["--data"], *ca_key);
   if (!issuer.ok()) return RuntimeError(issuer.error());
   Issuer& is = **issuer;
