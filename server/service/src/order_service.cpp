@@ -19,7 +19,9 @@
 // back from order_results, where it is anyway. That bounds memory at any completion rate:
 // orders are retained 3 minutes after they finish, which at thousands of logins a second
 // would otherwise hold gigabytes of results. Validated holder keys and the names from
-// holder certificates are kept per credential serial (see HolderKey, HolderNames).
+// holder certificates are kept per credential serial (see HolderKey, HolderNames), and the
+// credential and holder rows that scan and respond read are kept until the store next
+// writes persons or credentials (holder_cache.h).
 #include "tillit/service/order_service.h"
 
 #include <algorithm>
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "completion_writer.h"
+#include "holder_cache.h"
 #include "order_completion.h"
 #include "order_request.h"
 #include "stored_request.h"
@@ -59,6 +62,10 @@ constexpr size_t kSweepBudget = 1024;
 constexpr int64_t kRecheckMs = 1000;
 // Validated device keys kept (about 100 bytes each); when full the cache starts over.
 constexpr size_t kHolderKeyCache = 100'000;
+// Credentials (with their holders' rows) kept for scan and respond, about a kilobyte each;
+// a full cache starts over. 20,000 is ten seconds of logins at 2,000 a second, more than
+// the time between a scan and its respond.
+constexpr size_t kHolderRecordsCache = 20'000;
 // A credential serial is 32 lower-case hex characters; anything else is not looked up.
 constexpr size_t kSerialChars = 32;
 
@@ -194,6 +201,8 @@ struct OrderService::State {
   std::deque<std::weak_ptr<Order>> hot_results;
 
   internal::CompletionWriter writer{store};  // thread-safe on its own; not guarded by `mutex`
+  // The credential and holder rows scan and respond read (thread-safe on its own).
+  internal::HolderCache holders{store, kHolderRecordsCache};
 
   // Validated holder keys by credential serial (guarded by `key_mutex`, not `mutex`).
   // VerifyingKey::Create checks that the point is in the prime-order subgroup, a scalar
@@ -432,8 +441,8 @@ struct OrderService::State {
 
   struct CheckedResponse {
     std::shared_ptr<Order> order;
-    CredentialRow credential;  // as stored now
-    PersonRow person;          // its holder (empty unless asked for)
+    // The credential as stored now, with its holder's row if asked for.
+    std::shared_ptr<const internal::HolderRecords> holder;
     std::string bound_identifier;
     std::string problem;  // CredentialProblem; empty if the credential may complete it
   };
@@ -656,9 +665,9 @@ Result<ScannedOrder> OrderService::State::Scan(std::shared_ptr<Order> order,
                                                std::string_view credential_serial,
                                                std::string start_text) {
   if (!IsCredentialSerial(credential_serial)) return NotFound("unknown credential");
-  auto credential = store.Read(
-      [&](ReadTransaction& tx) { return store.credentials().Get(tx, credential_serial); });
-  if (!credential.ok()) return std::move(credential).error();  // notFound or storage
+  auto holder = holders.Credential(credential_serial);
+  if (!holder.ok()) return std::move(holder).error();  // notFound or storage
+  const CredentialRow* credential = &(*holder)->credential;
 
   // The identifier is checked before the credential's status so that a stranger's
   // credential, revoked or not, can never fail somebody else's order (docs/protocol.md
@@ -811,28 +820,15 @@ Result<OrderService::State::CheckedResponse> OrderService::State::Check(std::str
     }
   }
 
-  // 5. The credential is still good, and its holder as stored.
-  struct Holder {
-    CredentialRow credential;
-    PersonRow person;
-  };
-  // The person is read in the same snapshot when the caller will complete the order (the
-  // completion data names them); a dry run needs only the credential.
-  TILLIT_TRY_ASSIGN(Holder holder, s.store.Read([&](ReadTransaction& tx) -> Result<Holder> {
-    TILLIT_TRY_ASSIGN(auto credential, s.store.credentials().Get(tx, bound_serial));
-    PersonRow person;
-    if (with_person) {
-      // The completion data needs the person's own row (the personnummer), not their
-      // documents or name keys.
-      TILLIT_TRY_ASSIGN(person, s.store.persons().GetWithoutDetails(tx, credential.identifier));
-    }
-    return Holder{std::move(credential), std::move(person)};
-  }));
-  std::string problem = CredentialProblem(holder.credential, order->min_assurance_level,
+  // 5. The credential is still good, and its holder as stored. The person is read in the
+  // same snapshot when the caller will complete the order (the completion data names
+  // them: their own row, for the personnummer); a dry run needs only the credential.
+  TILLIT_TRY_ASSIGN(auto holder, with_person ? s.holders.CredentialAndPerson(bound_serial)
+                                             : s.holders.Credential(bound_serial));
+  std::string problem = CredentialProblem(holder->credential, order->min_assurance_level,
                                           s.clock.NowUnixMillis() / 1000);
   return CheckedResponse{.order = std::move(order),
-                         .credential = std::move(holder.credential),
-                         .person = std::move(holder.person),
+                         .holder = std::move(holder),
                          .bound_identifier = std::move(bound_identifier),
                          .problem = std::move(problem)};
 }
@@ -854,11 +850,9 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
   const std::shared_ptr<Order>& order = checked.order;
   const std::string& problem = checked.problem;
   const std::string& bound_identifier = checked.bound_identifier;
-  const std::string& bound_serial = checked.credential.serial;
-  struct {
-    const CredentialRow& credential;
-    const PersonRow& person;
-  } holder{checked.credential, checked.person};
+  const std::string& bound_serial = checked.holder->credential.serial;
+  const CredentialRow& credential = checked.holder->credential;
+  const PersonRow& person = *checked.holder->person;  // asked for: with_person
   int64_t now_ms;
 
   // The winner: the first caller to find the order still waiting moves it on.
@@ -884,7 +878,7 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
   // The result, written with its audit entry in one durable transaction.
   const int64_t completed_at = now_ms / 1000;
   const bool sign = order->action == OrderAction::kSign;
-  auto names = s.HolderNames(holder.credential);
+  auto names = s.HolderNames(credential);
   Result<std::string> completion =
       !names.ok()
           ? Result<std::string>(names.error())
@@ -892,8 +886,8 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
                                            .order_ref = order->order_ref,
                                            .rp_id = order->rp_id,
                                            .action = order->action,
-                                           .credential = &holder.credential,
-                                           .person = &holder.person,
+                                           .credential = &credential,
+                                           .person = &person,
                                            .signed_data = signed_data,
                                            .signature = signature,
                                            .device_ip = std::string(device_ip),
@@ -906,8 +900,8 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
   if (written.ok()) {
     const OrderResultRow row{.order_ref = order->order_ref,
                              .rp_id = order->rp_id,
-                             .identifier = holder.credential.identifier,
-                             .credential_serial = holder.credential.serial,
+                             .identifier = credential.identifier,
+                             .credential_serial = credential.serial,
                              .action = std::string(protocol::OrderActionName(order->action)),
                              .completed_at = completed_at,
                              .completion_json = *completion};
@@ -915,9 +909,9 @@ Status OrderService::Respond(std::string_view order_ref, ByteView signed_data, B
         .at = completed_at,
         .actor = "rp:" + order->rp_id,
         .action = sign ? "signCompleted" : "loginCompleted",
-        .subject = holder.credential.identifier,
+        .subject = credential.identifier,
         .detail_json = internal::AuditDetail(
-            {{"orderRef", order->order_ref}, {"credentialSerial", holder.credential.serial}})};
+            {{"orderRef", order->order_ref}, {"credentialSerial", credential.serial}})};
     // Durable before the device hears "complete", shared with concurrent completions.
     written = s.writer.Write(row, audit);
   }

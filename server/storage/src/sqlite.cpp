@@ -235,6 +235,20 @@ Connection::~Connection() {
   sqlite3_close_v2(db_);
 }
 
+void Connection::SetRowWriteHook(std::function<void(std::string_view table)> hook) {
+  row_write_hook_ = std::move(hook);
+  if (!row_write_hook_) {
+    sqlite3_update_hook(db_, nullptr, nullptr);
+    return;
+  }
+  sqlite3_update_hook(
+      db_,
+      [](void* self, int, const char*, const char* table, sqlite3_int64) {
+        static_cast<Connection*>(self)->row_write_hook_(table);
+      },
+      this);
+}
+
 Error Connection::MakeError(int rc, std::string_view what) const {
   std::string message(what);
   message += ": ";

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -146,6 +147,13 @@ class Connection {
   // True between BeginTransaction and its commit or rollback.
   bool transaction_open() const { return transaction_open_; }
 
+  // Calls `hook(table)` on this connection's thread for every row it inserts, updates or
+  // deletes in a table (sqlite3_update_hook), before the transaction commits; empty: no
+  // hook. Every table of the schema has a rowid, which the hook needs; rows removed by a
+  // REPLACE conflict or a DELETE without WHERE would not be reported, and Tillit writes
+  // neither. The hook must not use the connection.
+  void SetRowWriteHook(std::function<void(std::string_view table)> hook);
+
   // Maps a SQLite result code to an Error (codes in tillit/storage/store.h). `what` names
   // the operation; the message adds SQLite's description, which never holds bound values.
   Error MakeError(int rc, std::string_view what) const;
@@ -167,6 +175,7 @@ class Connection {
   bool transaction_open_ = false;
   std::optional<Error> transaction_error_;
   std::optional<Synchronous> synchronous_;
+  std::function<void(std::string_view)> row_write_hook_;
 };
 
 // Maps a SQLite result code to an Error code string: "storageFull", "storageUnavailable",

@@ -45,7 +45,13 @@ class SqliteStore final : public Store {
                          ? options.max_readers
                          : std::max<size_t>(2, std::thread::hardware_concurrency())),
         schema_version_(schema_version),
-        writer_(std::move(writer)) {}
+        writer_(std::move(writer)) {
+    // Only the holder of the writer gate runs statements on writer_, so only it reaches the
+    // hook and the flag.
+    writer_->SetRowWriteHook([this](std::string_view table) {
+      if (table == "persons" || table == "credentials") holders_written_ = true;
+    });
+  }
 
   ~SqliteStore() override {
     // A transaction outliving its store would use a closed connection.
@@ -97,6 +103,8 @@ class SqliteStore final : public Store {
 
   int schema_version() const override { return schema_version_; }
 
+  uint64_t holder_records_version() const override { return holder_records_version_.load(); }
+
   Status Backup(const std::string& path,
                 const std::function<void(const BackupProgress&)>& progress) override {
     return BackupDatabase(path_, path, busy_timeout_, progress);
@@ -114,7 +122,14 @@ class SqliteStore final : public Store {
   LeaseRepository& leases() override { return leases_; }
 
  private:
+  // Runs once the transaction has committed or rolled back, still holding the gate.
   void ReleaseWriter() {
+    // After the end, so that a reader whose snapshot began before it cannot keep what it
+    // read under the new number (Store::holder_records_version).
+    if (holders_written_) {
+      holders_written_ = false;
+      ++holder_records_version_;
+    }
     {
       std::lock_guard lock(writer_mutex_);
       writer_busy_ = false;
@@ -172,6 +187,8 @@ class SqliteStore final : public Store {
   bool writer_busy_ = false;            // guarded by writer_mutex_
   std::thread::id writer_thread_;       // guarded by writer_mutex_; who began the writer
   std::unique_ptr<Connection> writer_;  // used only by the holder of the gate
+  bool holders_written_ = false;        // used only by the holder of the gate
+  std::atomic<uint64_t> holder_records_version_{0};
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;

@@ -187,10 +187,15 @@ class OrderFixture : public ServiceFixture {
     return *records;
   }
 
-  void SetStatus(const DeviceHolder& holder, CredentialStatus status) {
-    REQUIRE_OK(store_->Write(Durability::kDurable, [&](Transaction& tx) {
-      return store_->credentials().SetStatus(tx, holder.credential.credential_serial, status,
-                                             "test", clock_.NowUnixSeconds());
+  // Through `store` (default: the fixture's), which must be the store of the service under
+  // test: a service sees at once only what its own store writes (Store::
+  // holder_records_version), as in the issuer, where one process serves a data directory.
+  void SetStatus(const DeviceHolder& holder, CredentialStatus status,
+                 server::storage::Store* store = nullptr) {
+    if (store == nullptr) store = store_.get();
+    REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) {
+      return store->credentials().SetStatus(tx, holder.credential.credential_serial, status,
+                                            "test", clock_.NowUnixSeconds());
     }));
   }
 
@@ -1071,7 +1076,7 @@ TEST_CASE_FIXTURE(OrderFixture, "storage failures: a result write is retried, a 
 
   // A refusal whose audit entry cannot be written: the order fails all the same and the
   // caller sees the storage error.
-  SetStatus(*amal_, CredentialStatus::kSuspended);
+  SetStatus(*amal_, CredentialStatus::kSuspended, impatient->get());
   const size_t audit_before = Audit().size();
   {
     auto held = store_->Begin(Durability::kDurable);

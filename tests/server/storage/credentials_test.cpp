@@ -7,19 +7,6 @@ namespace {
 
 using namespace testing;
 
-CredentialRow MakeCredential(const PersonRow& person, uint8_t n, int64_t created_at) {
-  CredentialRow row;
-  row.serial = HexEncode(Bytes(16, static_cast<uint8_t>(0x40 + n)));
-  row.identifier = person.identifier;
-  row.holder_public_key = Bytes(32, n);
-  row.certificate_der = Bytes{0x30, 0x82, 0x01, 0x00, n};
-  row.assurance_level = 2;
-  row.not_before = 1700000000;
-  row.not_after = 1700000000 + 2 * 365 * 86400;
-  row.created_at = created_at;
-  return row;
-}
-
 Status Insert(Store& store, const CredentialRow& row) {
   return store.Write(Durability::kDurable,
                      [&](Transaction& tx) { return store.credentials().Insert(tx, row); });

@@ -14,6 +14,7 @@
 
 #include "../../../server/storage/src/sqlite_transaction.h"
 #include "temp_dir.h"
+#include "tillit/bytes.h"
 #include "tillit/identifier/identifier.h"
 #include "tillit/storage/sqlite_store.h"
 
@@ -119,6 +120,21 @@ inline PersonRow SeedPerson(Store& store, uint64_t n = 1) {
     return store.persons().Insert(tx, person);
   }));
   return person;
+}
+
+// Credential n (its serial, device key and certificate bytes derive from n) of `person`:
+// good, level 2, valid for two years from 2023-11-14.
+inline CredentialRow MakeCredential(const PersonRow& person, uint8_t n, int64_t created_at) {
+  CredentialRow row;
+  row.serial = HexEncode(Bytes(16, static_cast<uint8_t>(0x40 + n)));
+  row.identifier = person.identifier;
+  row.holder_public_key = Bytes(32, n);
+  row.certificate_der = Bytes{0x30, 0x82, 0x01, 0x00, n};
+  row.assurance_level = 2;
+  row.not_before = 1700000000;
+  row.not_after = 1700000000 + 2 * 365 * 86400;
+  row.created_at = created_at;
+  return row;
 }
 
 }  // namespace tillit::server::storage::testing

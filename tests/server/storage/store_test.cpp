@@ -393,5 +393,61 @@ TEST_CASE("error messages never contain bound values") {
   CHECK(result.error().message.find("officers.token_hash") != std::string::npos);
 }
 
+TEST_CASE("holder_records_version moves when a write to persons or credentials ends") {
+  TempDir dir;
+  auto store = Open(dir);
+  SeedBasics(*store);  // officers and an enrolment: not holder records
+  const uint64_t start = store->holder_records_version();
+  PersonRow person = MakePerson(1);
+
+  SUBCASE("a committed person insert, after the commit") {
+    auto tx = store->Begin(Durability::kDurable);
+    REQUIRE_OK(tx);
+    REQUIRE_OK(store->persons().Insert(*tx, person));
+    CHECK(store->holder_records_version() == start);  // not while the writer is open
+    REQUIRE_OK(tx->Commit());
+    CHECK(store->holder_records_version() > start);
+  }
+  SUBCASE("a credential status change, and a rolled-back one too") {
+    SeedPerson(*store);
+    CredentialRow credential = MakeCredential(person, 1, 1700000000);
+    REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) {
+      return store->credentials().Insert(tx, credential);
+    }));
+    const uint64_t inserted = store->holder_records_version();
+    CHECK(inserted > start);
+    {
+      auto tx = store->Begin(Durability::kDurable);
+      REQUIRE_OK(tx);
+      REQUIRE_OK(store->credentials().SetStatus(*tx, credential.serial,
+                                                CredentialStatus::kSuspended, "test", 1700000100));
+    }  // rolled back: what a reader kept meanwhile may not be trusted either
+    const uint64_t rolled_back = store->holder_records_version();
+    CHECK(rolled_back > inserted);
+    REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) {
+      return store->credentials().SetStatus(tx, credential.serial, CredentialStatus::kSuspended,
+                                            "test", 1700000100);
+    }));
+    CHECK(store->holder_records_version() > rolled_back);
+  }
+  SUBCASE("not by reads, nor by writes to other tables") {
+    SeedPerson(*store);
+    const uint64_t seeded = store->holder_records_version();
+    REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) {
+      return store->enrolments().Insert(tx, MakeEnrolment("E2"));
+    }));
+    auto read = store->Read([&](ReadTransaction& tx) {
+      return store->persons().GetWithoutDetails(tx, person.identifier);
+    });
+    REQUIRE_OK(read);
+    CHECK(store->holder_records_version() == seeded);
+  }
+  SUBCASE("not by another store on the same file (one process serves a data directory)") {
+    auto other = Open(dir);
+    SeedPerson(*other);
+    CHECK(store->holder_records_version() == start);
+  }
+}
+
 }  // namespace
 }  // namespace tillit::server::storage

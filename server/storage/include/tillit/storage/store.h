@@ -67,6 +67,15 @@ class Store {
   // The schema version of the open database (the latest migration this code knows).
   virtual int schema_version() const = 0;
 
+  // A number that changes each time a transaction of this Store that wrote `persons` or
+  // `credentials` rows ends (committed or rolled back), before Commit() returns. What the
+  // services keep in memory of those rows (the login path's holder cache) is valid while
+  // the number is what it was before the snapshot it came from began. Writes by other
+  // processes are not counted: `tillit-server serve` holds the data directory's serve.lock
+  // so that no other process changes rows of these tables while it runs (docs/storage.md
+  // §5.1).
+  virtual uint64_t holder_records_version() const = 0;
+
   // Writes a consistent copy of the whole database as of one moment to the new file
   // `path` while other transactions (in this process or another) go on; writers are never
   // blocked. The copy is written to `path` + ".tmp", fsynced and renamed to `path` (and the
