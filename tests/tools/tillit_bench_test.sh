@@ -9,13 +9,7 @@ bin="${1:?usage: tillit_bench_test.sh BIN_DIR}/tillit-bench"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_exit() {
-  local want=$1; shift
-  local got=0
-  "$@" >"$tmp/out" 2>"$tmp/err" || got=$?
-  [[ $got == "$want" ]] || fail "'$*' exited $got, want $want; stderr: $(cat "$tmp/err")"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- usage errors ---------------------------------------------------------------------------
 expect_exit 0 "$bin" --help

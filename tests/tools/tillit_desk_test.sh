@@ -10,14 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unset TILLIT_DESK_SERVER TILLIT_DESK_TOKEN
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_exit CODE CMD...: runs CMD with stdout/stderr to $tmp/out, $tmp/err.
-expect_exit() {
-  local want=$1; shift
-  local got=0
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || got=$?
-  [[ $got == "$want" ]] || fail "'$*' exited $got, want $want; stdout: $(cat "$tmp/out"); stderr: $(cat "$tmp/err")"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # expect_error_json CODE: stdout is one JSON object with that errorCode and a message.
 expect_error_json() {
   jq -e --arg c "$1" '(.errorCode == $c) and (.message | type == "string" and length > 0)' \

@@ -7,14 +7,7 @@ bin="${1:?usage: tillit_id_test.sh BIN_DIR}/tillit-id"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_exit CODE CMD...: runs CMD with stdout/stderr to $tmp/out, $tmp/err.
-expect_exit() {
-  local want=$1; shift
-  local got=0
-  "$@" >"$tmp/out" 2>"$tmp/err" || got=$?
-  [[ $got == "$want" ]] || fail "'$*' exited $got, want $want; stderr: $(cat "$tmp/err")"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- sample: deterministic under the default key, known-answer vectors -------------------
 expect_exit 0 "$bin" sample --count 5

@@ -16,15 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
-# expect_exit CODE CMD...: runs CMD with stdout/stderr to $tmp/out, $tmp/err.
-expect_exit() {
-  local want=$1; shift
-  local got=0
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || got=$?
-  [[ $got == "$want" ]] || fail "'$*' exited $got, want $want; stdout: $(cat "$tmp/out"); stderr: $(cat "$tmp/err")"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # expect_busy PROGRAM: the last command's stderr names the stable code and the directory.
 expect_busy() {
   grep -qxF "$1: dataDirectoryBusy: another tillit-server serve or tillit-bench-seed is using $data" \
