@@ -249,6 +249,28 @@ void Connection::SetRowWriteHook(std::function<void(std::string_view table)> hoo
       this);
 }
 
+void Connection::SetWalHook(std::function<void(int frames)> hook) {
+  wal_hook_ = std::move(hook);
+  if (!wal_hook_) {
+    sqlite3_wal_autocheckpoint(db_, 1000);  // SQLite's default
+    return;
+  }
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<Connection*>(self)->wal_hook_(frames);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+Status Connection::CheckpointPassive() {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK) return MakeError(rc, "checkpoint");
+  return {};
+}
+
 Error Connection::MakeError(int rc, std::string_view what) const {
   std::string message(what);
   message += ": ";

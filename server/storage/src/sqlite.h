@@ -154,6 +154,17 @@ class Connection {
   // neither. The hook must not use the connection.
   void SetRowWriteHook(std::function<void(std::string_view table)> hook);
 
+  // Calls `hook(frames)` on this connection's thread after each of its commits, with the
+  // number of frames the WAL file now holds (sqlite3_wal_hook). This replaces SQLite's
+  // automatic checkpoint, which runs inside the commit that passes 1,000 frames; the hook
+  // may call CheckpointPassive on this connection. Empty: the automatic checkpoint again.
+  void SetWalHook(std::function<void(int frames)> hook);
+
+  // A PASSIVE checkpoint: copies into the database file what the WAL holds and no reader
+  // still needs, waiting for no one. Errors: "storageUnavailable" (another checkpoint was
+  // running), "storageFull", "internalError".
+  Status CheckpointPassive();
+
   // Maps a SQLite result code to an Error (codes in tillit/storage/store.h). `what` names
   // the operation; the message adds SQLite's description, which never holds bound values.
   Error MakeError(int rc, std::string_view what) const;
@@ -176,6 +187,7 @@ class Connection {
   std::optional<Error> transaction_error_;
   std::optional<Synchronous> synchronous_;
   std::function<void(std::string_view)> row_write_hook_;
+  std::function<void(int)> wal_hook_;
 };
 
 // Maps a SQLite result code to an Error code string: "storageFull", "storageUnavailable",

@@ -35,6 +35,12 @@ Connection& ConnectionOf(ReadTransaction& tx) {
 
 namespace {
 
+// WAL frames (pages) after which a commit asks the checkpoint thread to run: SQLite's own
+// default for its automatic checkpoint.
+constexpr int kCheckpointFrames = 1000;
+// ... and after which the writer checkpoints itself: the thread has fallen far behind.
+constexpr int kWriterCheckpointFrames = 10 * kCheckpointFrames;
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteStoreOptions& options, std::unique_ptr<Connection> writer,
@@ -51,11 +57,35 @@ class SqliteStore final : public Store {
     writer_->SetRowWriteHook([this](std::string_view table) {
       if (table == "persons" || table == "credentials") holders_written_ = true;
     });
+    // Checkpoints off the commit path (docs/storage.md §4, Checkpoints): SQLite's automatic checkpoint
+    // copies about 4 MB into the database file and syncs it inside whichever commit passes
+    // 1,000 WAL frames, and every writer queued behind that commit waits for it (it was
+    // most of respond's p99, docs/performance.md §4.9). The commit only asks; a thread
+    // with a connection of its own checkpoints. Should it fall far behind (or fail), the
+    // writer checkpoints itself, as SQLite would have, so the WAL stays bounded.
+    writer_->SetWalHook([this](int frames) {
+      if (frames >= kWriterCheckpointFrames) {
+        (void)writer_->CheckpointPassive();  // a failure leaves the WAL as it was: retried
+      } else if (frames >= kCheckpointFrames) {
+        {
+          std::lock_guard lock(checkpoint_mutex_);
+          checkpoint_wanted_ = true;
+        }
+        checkpoint_cv_.notify_one();
+      }
+    });
+    checkpointer_ = std::thread([this] { RunCheckpointer(); });
   }
 
   ~SqliteStore() override {
     // A transaction outliving its store would use a closed connection.
     TILLIT_CHECK(active_transactions_.load() == 0);
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpointer_.join();
   }
 
   Result<Transaction> Begin(Durability durability) override {
@@ -122,6 +152,27 @@ class SqliteStore final : public Store {
   LeaseRepository& leases() override { return leases_; }
 
  private:
+  // The checkpoint thread: one PASSIVE checkpoint per request of the writer's WAL hook.
+  void RunCheckpointer() {
+    std::unique_ptr<Connection> connection;  // opened at the first request
+    std::unique_lock lock(checkpoint_mutex_);
+    for (;;) {
+      checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || stopping_; });
+      if (stopping_) return;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      if (connection == nullptr) {
+        auto opened = Connection::Open(
+            {.path = path_, .busy_timeout = busy_timeout_, .read_only = false});
+        if (opened.ok()) connection = std::move(opened).value();
+      }
+      // A failure (another checkpoint running, a full disk) is retried at the next
+      // request; the writer's own checkpoint bounds the WAL meanwhile.
+      if (connection != nullptr) (void)connection->CheckpointPassive();
+      lock.lock();
+    }
+  }
+
   // Runs once the transaction has committed or rolled back, still holding the gate.
   void ReleaseWriter() {
     // After the end, so that a reader whose snapshot began before it cannot keep what it
@@ -189,6 +240,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> writer_;  // used only by the holder of the gate
   bool holders_written_ = false;        // used only by the holder of the gate
   std::atomic<uint64_t> holder_records_version_{0};
+
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;  // guarded by checkpoint_mutex_
+  bool stopping_ = false;           // guarded by checkpoint_mutex_
+  std::thread checkpointer_;        // started last in the constructor, joined first
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;

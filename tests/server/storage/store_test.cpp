@@ -3,6 +3,7 @@
 // and the reader pool, error mapping.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -391,6 +392,39 @@ TEST_CASE("error messages never contain bound values") {
   CHECK(ErrorCode(result) == "conflict");
   CHECK(result.error().message.find(secret) == std::string::npos);
   CHECK(result.error().message.find("officers.token_hash") != std::string::npos);
+}
+
+TEST_CASE("the WAL is checkpointed off the commit path while the store is open") {
+  TempDir dir;
+  auto store = Open(dir);
+  {
+    auto tx = store->Begin(Durability::kFast);
+    REQUIRE_OK(tx);
+    // The writer runs no automatic checkpoint of its own: its WAL hook replaced it...
+    auto automatic = PragmaInt(*tx, "PRAGMA wal_autocheckpoint");
+    REQUIRE_OK(automatic);
+    CHECK(*automatic == 0);
+    REQUIRE_OK(Raw(*tx).Execute("CREATE TABLE scratch (b BLOB)"));
+    REQUIRE_OK(tx->Commit());
+  }
+  const auto before = std::filesystem::file_size(dir.db());
+  // ...yet about 1,500 pages of commits (past the 1,000 frames that ask for a checkpoint,
+  // short of the 10,000 at which the writer would do it itself) reach the database file
+  // while the store is open: the checkpoint thread copied them.
+  for (int i = 0; i < 30; ++i) {
+    REQUIRE_OK(store->Write(Durability::kFast, [&](Transaction& tx) -> Status {
+      TILLIT_TRY_ASSIGN(auto insert,
+                        Raw(tx).Prepare("INSERT INTO scratch (b) VALUES (zeroblob(200000))"));
+      TILLIT_TRY(insert.Run());
+      return {};
+    }));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::filesystem::file_size(dir.db()) < before + 3'000'000 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(std::filesystem::file_size(dir.db()) >= before + 3'000'000);
 }
 
 TEST_CASE("holder_records_version moves when a write to persons or credentials ends") {
