@@ -23,6 +23,12 @@ size_t HolderCache::size() const {
   return entries_.size();
 }
 
+void HolderCache::DropOlderThan(uint64_t version) {
+  if (entries_version_ == version) return;
+  entries_.clear();  // every entry is older than the write that changed the number
+  entries_version_ = version;
+}
+
 Result<std::shared_ptr<const HolderRecords>> HolderCache::Get(std::string_view serial,
                                                               bool with_person) {
   // Read before the snapshot begins: a write that ends after this moment changes the
@@ -30,10 +36,7 @@ Result<std::shared_ptr<const HolderRecords>> HolderCache::Get(std::string_view s
   const uint64_t version = store_.holder_records_version();
   {
     std::lock_guard lock(mutex_);
-    if (entries_version_ != version) {
-      entries_.clear();  // every entry is older than the write that changed the number
-      entries_version_ = version;
-    }
+    DropOlderThan(version);
     auto it = entries_.find(serial);
     if (it != entries_.end() && (!with_person || it->second->person)) return it->second;
   }
@@ -50,10 +53,7 @@ Result<std::shared_ptr<const HolderRecords>> HolderCache::Get(std::string_view s
   std::lock_guard lock(mutex_);
   // A write that ended while this read ran may or may not be in it: keep nothing.
   if (store_.holder_records_version() != version) return read;
-  if (entries_version_ != version) {
-    entries_.clear();
-    entries_version_ = version;
-  }
+  DropOlderThan(version);
   if (entries_.size() >= capacity_) entries_.clear();
   entries_.insert_or_assign(std::string(serial), *read);
   return read;

@@ -61,6 +61,8 @@ class HolderCache {
   };
 
   Result<std::shared_ptr<const HolderRecords>> Get(std::string_view serial, bool with_person);
+  // Empties the cache if its entries were read under another number. Needs mutex_ held.
+  void DropOlderThan(uint64_t version);
 
   server::storage::Store& store_;
   const size_t capacity_;

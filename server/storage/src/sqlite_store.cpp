@@ -57,10 +57,10 @@ class SqliteStore final : public Store {
     writer_->SetRowWriteHook([this](std::string_view table) {
       if (table == "persons" || table == "credentials") holders_written_ = true;
     });
-    // Checkpoints off the commit path (docs/storage.md §4, Checkpoints): SQLite's automatic checkpoint
-    // copies about 4 MB into the database file and syncs it inside whichever commit passes
-    // 1,000 WAL frames, and every writer queued behind that commit waits for it (it was
-    // most of respond's p99, docs/performance.md §4.9). The commit only asks; a thread
+    // Checkpoints off the commit path (docs/storage.md §4, Checkpoints): SQLite's
+    // automatic checkpoint copies about 4 MB into the database file and syncs it inside
+    // whichever commit passes 1,000 WAL frames, and every writer queued behind that commit
+    // waits for it (it was most of respond's p99, docs/performance.md §4.9). The commit only asks; a thread
     // with a connection of its own checkpoints. Should it fall far behind (or fail), the
     // writer checkpoints itself, as SQLite would have, so the WAL stays bounded.
     writer_->SetWalHook([this](int frames) {
