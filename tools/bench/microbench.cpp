@@ -480,6 +480,65 @@ void BM_HttpRoundTrip(benchmark::State& state) {
 }
 BENCHMARK(BM_HttpRoundTrip)->MeasureProcessCPUTime()->UseRealTime();
 
+// The transport floor under load, shaped like a tillit-bench run: the issuer's Beast server
+// with `workers` threads (16 is serve's default) and an echo handler, and `sessions` client threads, each
+// with its own keep-alive connection, posting one request after another. Nothing is pinned,
+// so client, server and kernel share the machine's cores as in a real run. Real time: the
+// items/s figure is requests per second for the whole machine, and a fifth of it is the
+// most login flows per second (five requests each) a server could reach here if it did
+// nothing but answer HTTP. Each client thread makes kRequestsPerThread requests per
+// iteration, so starting the threads costs well under 1 % of the time measured.
+void BM_HttpConcurrentFloor(benchmark::State& state) {
+  constexpr int kRequestsPerThread = 400;
+  const int sessions = static_cast<int>(state.range(0));
+  server::api::HttpServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = static_cast<unsigned>(state.range(1));
+  auto server = Must(server::api::HttpServer::Start(options,
+                                                    [](server::api::HttpRequest& req) {
+                                                      server::api::HttpResponse response;
+                                                      response.status = 200;
+                                                      response.content_type = "application/json";
+                                                      response.body = req.body;
+                                                      return response;
+                                                    }),
+                     "http server");
+  // A body the size of a typical request of the flow (a respond body is larger, an auth
+  // body smaller).
+  const std::string body = "{\"orderRef\":\"" + protocol::GenerateUuidV4() +
+                           "\",\"padding\":\"" + std::string(300, 'x') + "\"}";
+  std::vector<std::unique_ptr<bench::BenchConnection>> connections;
+  for (int i = 0; i < sessions; ++i) {
+    connections.push_back(
+        std::make_unique<bench::BenchConnection>(bench::ServerAddress{"127.0.0.1", server->port()}));
+  }
+  std::atomic<bool> failed{false};
+  for (auto _ : state) {
+    std::vector<std::thread> clients;
+    clients.reserve(static_cast<size_t>(sessions));
+    for (int i = 0; i < sessions; ++i) {
+      clients.emplace_back([&, i] {
+        for (int r = 0; r < kRequestsPerThread; ++r) {
+          auto answer = connections[static_cast<size_t>(i)]->Post("/echo", body);
+          if (!answer.ok() || answer->status != 200) {
+            failed = true;
+            return;
+          }
+        }
+      });
+    }
+    for (std::thread& client : clients) client.join();
+    if (failed) {
+      state.SkipWithError("request failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * sessions * kRequestsPerThread);
+  server->Stop();
+}
+BENCHMARK(BM_HttpConcurrentFloor)->Args({16, 16})->Args({32, 16})->Args({64, 16})->Args({32, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
+
 // --- SQLite through the storage library ---
 
 // One single-row update committed per iteration.
