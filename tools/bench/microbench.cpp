@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <barrier>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -570,13 +571,18 @@ void BM_CompletionWrite(benchmark::State& state) {
   const std::string json(4000, 'x');  // about what completionData weighs with the JWS
   service::internal::CompletionWriter writer(issuer.store());
   const size_t commits_before = writer.commits();
-  size_t written = 0;
-  for (auto _ : state) {
-    // One round: `threads` completions in flight at once.
-    std::vector<std::thread> workers;
-    std::atomic<bool> failed{false};
-    for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&] {
+  // The writers are started once and meet at a barrier for every round: starting threads
+  // per round made this benchmark mostly measure pthread_create and munmap.
+  std::barrier round_start(threads + 1);
+  std::barrier round_end(threads + 1);
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (;;) {
+        round_start.arrive_and_wait();
+        if (stopping) return;
         server::storage::OrderResultRow row{
             .order_ref = protocol::GenerateUuidV4(),
             .rp_id = issuer.rp().id,
@@ -591,15 +597,24 @@ void BM_CompletionWrite(benchmark::State& state) {
                                           .subject = issuer.credential().identifier,
                                           .detail_json = "{}"};
         if (!writer.Write(row, audit).ok()) failed = true;
-      });
-    }
-    for (auto& w : workers) w.join();
+        round_end.arrive_and_wait();
+      }
+    });
+  }
+  size_t written = 0;
+  for (auto _ : state) {
+    // One round: `threads` completions in flight at once.
+    round_start.arrive_and_wait();
+    round_end.arrive_and_wait();
     if (failed) {
       state.SkipWithError("write failed");
       break;
     }
     written += static_cast<size_t>(threads);
   }
+  stopping = true;
+  round_start.arrive_and_wait();
+  for (std::thread& worker : workers) worker.join();
   state.SetItemsProcessed(static_cast<int64_t>(written));
   state.counters["commits"] = static_cast<double>(writer.commits() - commits_before);
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# What one login flow costs the machine (docs/performance.md §5.14): CPU of the issuer and
+# of the load generator per flow, and bytes the issuer wrote to disk per flow, measured
+# from /proc over the flows only (provisioning excluded). On this VM, flows/s moves by
+# ±20 % between identical runs because the machine's speed does; CPU per flow moves with
+# it, but "cores busy" (flows/s × CPU per flow) and bytes per flow hardly do, so these are
+# the figures to compare across changes.
+#
+#   tools/bench/flow-cost.sh [--sessions N] [--seconds S] [--devices D] [--runs R]
+#                            [--threads T] [BIN_DIR]
+#
+# Defaults: 32 sessions, 12 s, 500 devices, 1 run, serve's default threads, BIN_DIR
+# build/bin. One JSON object per run on stdout: flowsPerSecond, errors,
+# serverCpuMicrosPerFlow, benchCpuMicrosPerFlow, coresBusy, serverDiskBytesPerFlow,
+# respondP99Ms. Needs jq and bc.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+sessions=32 secs=12 devices=500 runs=1 threads= bin=$root/build/bin
+while (($#)); do
+  case $1 in
+    --sessions) sessions=${2:?}; shift 2 ;;
+    --seconds) secs=${2:?}; shift 2 ;;
+    --devices) devices=${2:?}; shift 2 ;;
+    --runs) runs=${2:?}; shift 2 ;;
+    --threads) threads=${2:?}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) echo "flow-cost.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) bin=$1; shift ;;
+  esac
+done
+for n in "$sessions" "$secs" "$devices" "$runs" ${threads:+"$threads"}; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "flow-cost.sh: '$n' is not a positive whole number" >&2; exit 2; }
+done
+((secs >= 3)) || { echo "flow-cost.sh: --seconds must be at least 3" >&2; exit 2; }
+for tool in jq bc; do
+  command -v "$tool" >/dev/null || { echo "flow-cost.sh: $tool is missing" >&2; exit 2; }
+done
+[[ -x $bin/tillit-server && -x $bin/tillit-bench ]] || {
+  echo "flow-cost.sh: no tillit-server and tillit-bench in $bin" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/tillit-flow-cost-XXXXXX)
+server_pid= bench_pid=
+cleanup() {
+  [[ -n $bench_pid ]] && kill "$bench_pid" 2>/dev/null
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
+written() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
+hz=$(getconf CLK_TCK)
+# The progress line of second $1 ("tillit-bench:    11 s   23456 flows ..."), once printed.
+progress_line() { grep -E "^tillit-bench: +$1 s " "$work/bench.err" 2>/dev/null || true; }
+
+for ((run = 1; run <= runs; run++)); do
+  data=$work/data-$run
+  officer=$("$bin/tillit-server" admin --data "$data" add-officer --name "Flow cost" \
+    --organisation bench --role supervisor | jq -r .token)
+  rp_key=$("$bin/tillit-server" admin --data "$data" add-rp --name "Bench e-service" | jq -r .apiKey)
+  "$bin/tillit-server" serve --data "$data" --listen 127.0.0.1:0 --checkpoint-interval 0 \
+    ${threads:+--threads "$threads"} --rate-limit-address off --rate-limit-credential off \
+    >"$work/server.out" 2>"$work/server.err" &
+  server_pid=$!
+  for _ in $(seq 300); do grep -q '^listening on' "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+  url=$(sed -n 's/^listening on //p' "$work/server.out")
+  [[ -n $url ]] || { echo "flow-cost.sh: the server did not start: $(tail -3 "$work/server.err")" >&2; exit 1; }
+  echo "flow-cost.sh: run $run of $runs: provisioning $devices devices, then $secs s with $sessions sessions" >&2
+  TILLIT_DESK_TOKEN=$officer "$bin/tillit-bench" --server "$url" --rp-key "$rp_key" \
+    --devices "$devices" --concurrency "$sessions" --duration "$secs" --json \
+    >"$work/bench.json" 2>"$work/bench.err" &
+  bench_pid=$!
+  for _ in $(seq 3000); do grep -q running "$work/bench.err" 2>/dev/null && break; sleep 0.1; done
+  grep -q running "$work/bench.err" || { echo "flow-cost.sh: provisioning did not finish: $(tail -3 "$work/bench.err")" >&2; exit 1; }
+  s0=$(ticks "$server_pid") b0=$(ticks "$bench_pid") w0=$(written "$server_pid")
+  # Stop counting at the last progress line before the bench ends, while both still run.
+  last=$((secs - 1))
+  for _ in $(seq $((secs * 100 + 1000))); do [[ -n $(progress_line "$last") ]] && break; sleep 0.01; done
+  s1=$(ticks "$server_pid") b1=$(ticks "$bench_pid") w1=$(written "$server_pid")
+  flows=$(progress_line "$last" | awk '{print $4}')
+  wait "$bench_pid" || { echo "flow-cost.sh: tillit-bench failed: $(tail -3 "$work/bench.err")" >&2; exit 1; }
+  bench_pid=
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  server_pid=
+  [[ ${flows:-0} -gt 0 ]] || { echo "flow-cost.sh: no flows counted" >&2; exit 1; }
+  server_us=$(echo "($s1 - $s0) * 1000000 / $hz / $flows" | bc -l)
+  bench_us=$(echo "($b1 - $b0) * 1000000 / $hz / $flows" | bc -l)
+  jq -c --argjson s "$server_us" --argjson b "$bench_us" --argjson w "$(((w1 - w0) / flows))" '{
+      flowsPerSecond: (.flowsPerSecond | floor), errors,
+      serverCpuMicrosPerFlow: ($s | floor), benchCpuMicrosPerFlow: ($b | floor),
+      coresBusy: ((.flowsPerSecond * ($s + $b) / 1e4 | floor) / 100),
+      serverDiskBytesPerFlow: $w, respondP99Ms: .latency.respond.p99Ms}' "$work/bench.json"
+  rm -rf "$data"
+done
