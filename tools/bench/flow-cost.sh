@@ -12,7 +12,7 @@
 # Defaults: 32 sessions, 12 s, 500 devices, 1 run, serve's default threads, BIN_DIR
 # build/bin. One JSON object per run on stdout: flowsPerSecond, errors,
 # serverCpuMicrosPerFlow, benchCpuMicrosPerFlow, coresBusy, serverDiskBytesPerFlow,
-# respondP99Ms. Needs jq and bc.
+# respondP99Ms. Needs jq.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -33,9 +33,7 @@ for n in "$sessions" "$secs" "$devices" "$runs" ${threads:+"$threads"}; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "flow-cost.sh: '$n' is not a positive whole number" >&2; exit 2; }
 done
 ((secs >= 3)) || { echo "flow-cost.sh: --seconds must be at least 3" >&2; exit 2; }
-for tool in jq bc; do
-  command -v "$tool" >/dev/null || { echo "flow-cost.sh: $tool is missing" >&2; exit 2; }
-done
+command -v jq >/dev/null || { echo "flow-cost.sh: jq is missing" >&2; exit 2; }
 [[ -x $bin/tillit-server && -x $bin/tillit-bench ]] || {
   echo "flow-cost.sh: no tillit-server and tillit-bench in $bin" >&2; exit 2; }
 
@@ -83,8 +81,9 @@ for ((run = 1; run <= runs; run++)); do
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
   server_pid=
   [[ ${flows:-0} -gt 0 ]] || { echo "flow-cost.sh: no flows counted" >&2; exit 1; }
-  server_us=$(echo "($s1 - $s0) * 1000000 / $hz / $flows" | bc -l)
-  bench_us=$(echo "($b1 - $b0) * 1000000 / $hz / $flows" | bc -l)
+  per_flow_us() { awk -v t="$1" -v hz="$hz" -v n="$flows" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }
+  server_us=$(per_flow_us $((s1 - s0)))
+  bench_us=$(per_flow_us $((b1 - b0)))
   jq -c --argjson s "$server_us" --argjson b "$bench_us" --argjson w "$(((w1 - w0) / flows))" '{
       flowsPerSecond: (.flowsPerSecond | floor), errors,
       serverCpuMicrosPerFlow: ($s | floor), benchCpuMicrosPerFlow: ($b | floor),
