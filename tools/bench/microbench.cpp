@@ -449,24 +449,30 @@ BENCHMARK(BM_AuthenticateRelyingParty);
 
 // --- HTTP: the transport floor ---
 
+// The issuer's Beast server on a loopback port with `threads` workers and a handler that
+// answers every request with its own body: HTTP and nothing else.
+std::unique_ptr<server::api::HttpServer> StartEchoServer(unsigned threads) {
+  server::api::HttpServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = threads;
+  return Must(server::api::HttpServer::Start(options,
+                                             [](server::api::HttpRequest& req) {
+                                               server::api::HttpResponse response;
+                                               response.status = 200;
+                                               response.content_type = "application/json";
+                                               response.body = req.body;
+                                               return response;
+                                             }),
+              "http server");
+}
+
 // One keep-alive POST with a small JSON body and its JSON answer, through the issuer's own
 // Beast server (one worker thread, a handler that echoes) and the bench's client, on
 // loopback. Process CPU time is measured, so the figure is client and server together:
 // what one request costs on a box that runs both, as tillit-bench does.
 void BM_HttpRoundTrip(benchmark::State& state) {
-  server::api::HttpServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  options.threads = 1;
-  auto server = Must(server::api::HttpServer::Start(options,
-                                                    [](server::api::HttpRequest& req) {
-                                                      server::api::HttpResponse response;
-                                                      response.status = 200;
-                                                      response.content_type = "application/json";
-                                                      response.body = req.body;
-                                                      return response;
-                                                    }),
-                     "http server");
+  auto server = StartEchoServer(1);
   bench::BenchConnection conn({"127.0.0.1", server->port()});
   const std::string body = "{\"orderRef\":\"" + protocol::GenerateUuidV4() + "\"}";
   for (auto _ : state) {
@@ -482,8 +488,9 @@ void BM_HttpRoundTrip(benchmark::State& state) {
 BENCHMARK(BM_HttpRoundTrip)->MeasureProcessCPUTime()->UseRealTime();
 
 // The transport floor under load, shaped like a tillit-bench run: the issuer's Beast server
-// with `workers` threads (16 is serve's default) and an echo handler, and `sessions` client threads, each
-// with its own keep-alive connection, posting one request after another. Nothing is pinned,
+// with `workers` threads (16 is serve's default) and an echo handler, and `sessions` client
+// threads, each with its own keep-alive connection, posting one request after another
+// (arguments: sessions, workers). Nothing is pinned,
 // so client, server and kernel share the machine's cores as in a real run. Real time: the
 // items/s figure is requests per second for the whole machine, and a fifth of it is the
 // most login flows per second (five requests each) a server could reach here if it did
@@ -492,19 +499,7 @@ BENCHMARK(BM_HttpRoundTrip)->MeasureProcessCPUTime()->UseRealTime();
 void BM_HttpConcurrentFloor(benchmark::State& state) {
   constexpr int kRequestsPerThread = 400;
   const int sessions = static_cast<int>(state.range(0));
-  server::api::HttpServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  options.threads = static_cast<unsigned>(state.range(1));
-  auto server = Must(server::api::HttpServer::Start(options,
-                                                    [](server::api::HttpRequest& req) {
-                                                      server::api::HttpResponse response;
-                                                      response.status = 200;
-                                                      response.content_type = "application/json";
-                                                      response.body = req.body;
-                                                      return response;
-                                                    }),
-                     "http server");
+  auto server = StartEchoServer(static_cast<unsigned>(state.range(1)));
   // A body the size of a typical request of the flow (a respond body is larger, an auth
   // body smaller).
   const std::string body = "{\"orderRef\":\"" + protocol::GenerateUuidV4() +
