@@ -490,12 +490,12 @@ BENCHMARK(BM_HttpRoundTrip)->MeasureProcessCPUTime()->UseRealTime();
 // The transport floor under load, shaped like a tillit-bench run: the issuer's Beast server
 // with `workers` threads (16 is serve's default) and an echo handler, and `sessions` client
 // threads, each with its own keep-alive connection, posting one request after another
-// (arguments: sessions, workers). Nothing is pinned,
-// so client, server and kernel share the machine's cores as in a real run. Real time: the
-// items/s figure is requests per second for the whole machine, and a fifth of it is the
-// most login flows per second (five requests each) a server could reach here if it did
-// nothing but answer HTTP. Each client thread makes kRequestsPerThread requests per
-// iteration, so starting the threads costs well under 1 % of the time measured.
+// (arguments: sessions, workers). Nothing is pinned, so client, server and kernel share the
+// machine's cores as in a real run. Real time: the items/s figure is requests per second
+// for the whole machine, and a fifth of it is the most login flows per second (five
+// requests each) a server could reach here if it did nothing but answer HTTP. Each client
+// thread makes kRequestsPerThread requests per iteration, so starting the threads costs
+// well under 1 % of the time measured.
 void BM_HttpConcurrentFloor(benchmark::State& state) {
   constexpr int kRequestsPerThread = 400;
   const int sessions = static_cast<int>(state.range(0));
