@@ -73,7 +73,15 @@ for ((run = 1; run <= runs; run++)); do
   s0=$(ticks "$server_pid") b0=$(ticks "$bench_pid") w0=$(written "$server_pid")
   # Stop counting at the last progress line before the bench ends, while both still run.
   last=$((secs - 1))
-  for _ in $(seq $((secs * 100 + 1000))); do [[ -n $(progress_line "$last") ]] && break; sleep 0.01; done
+  for _ in $(seq $((secs * 100 + 1000))); do
+    [[ -n $(progress_line "$last") ]] && break
+    kill -0 "$bench_pid" 2>/dev/null || break  # ended early: reported below
+    sleep 0.01
+  done
+  if ! kill -0 "$bench_pid" 2>/dev/null || ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "flow-cost.sh: tillit-bench or the server ended before second $last: $(tail -3 "$work/bench.err") $(tail -3 "$work/server.err")" >&2
+    exit 1
+  fi
   s1=$(ticks "$server_pid") b1=$(ticks "$bench_pid") w1=$(written "$server_pid")
   flows=$(progress_line "$last" | awk '{print $4}')
   wait "$bench_pid" || { echo "flow-cost.sh: tillit-bench failed: $(tail -3 "$work/bench.err")" >&2; exit 1; }
