@@ -48,6 +48,8 @@ trap cleanup EXIT
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
 written() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
 hz=$(getconf CLK_TCK)
+# per_flow_us TICKS FLOWS: clock ticks of CPU as microseconds per flow.
+per_flow_us() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }
 # The progress line of second $1 ("tillit-bench:    11 s   23456 flows ..."), once printed.
 progress_line() { grep -E "^tillit-bench: +$1 s " "$work/bench.err" 2>/dev/null || true; }
 
@@ -89,9 +91,8 @@ for ((run = 1; run <= runs; run++)); do
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
   server_pid=
   [[ ${flows:-0} -gt 0 ]] || { echo "flow-cost.sh: no flows counted" >&2; exit 1; }
-  per_flow_us() { awk -v t="$1" -v hz="$hz" -v n="$flows" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }
-  server_us=$(per_flow_us $((s1 - s0)))
-  bench_us=$(per_flow_us $((b1 - b0)))
+  server_us=$(per_flow_us $((s1 - s0)) "$flows")
+  bench_us=$(per_flow_us $((b1 - b0)) "$flows")
   jq -c --argjson s "$server_us" --argjson b "$bench_us" --argjson w "$(((w1 - w0) / flows))" '{
       flowsPerSecond: (.flowsPerSecond | floor), errors,
       serverCpuMicrosPerFlow: ($s | floor), benchCpuMicrosPerFlow: ($b | floor),

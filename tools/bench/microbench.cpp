@@ -520,6 +520,24 @@ bool PostRound(const std::vector<std::unique_ptr<bench::BenchConnection>>& conne
   return !failed;
 }
 
+// The measured loop of both floor benchmarks: one round of `sessions` connections per
+// iteration, kRequestsPerThread requests each, so starting the client threads costs well
+// under 1 % of the time measured. Stops `server` at the end.
+void RunEchoRounds(benchmark::State& state, server::api::HttpServer& server, int sessions,
+                   int client_cpu) {
+  constexpr int kRequestsPerThread = 400;
+  const std::string body = FloorRequestBody();
+  const auto connections = EchoConnections(server, sessions);
+  for (auto _ : state) {
+    if (!PostRound(connections, body, kRequestsPerThread, client_cpu)) {
+      state.SkipWithError("request failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * sessions * kRequestsPerThread);
+  server.Stop();
+}
+
 // One keep-alive POST with a small JSON body and its JSON answer, through the issuer's own
 // Beast server (one worker thread, a handler that echoes) and the bench's client, on
 // loopback. Process CPU time is measured, so the figure is client and server together:
@@ -546,23 +564,11 @@ BENCHMARK(BM_HttpRoundTrip)->MeasureProcessCPUTime()->UseRealTime();
 // (arguments: sessions, workers). Nothing is pinned, so client, server and kernel share the
 // machine's cores as in a real run. Real time: the items/s figure is requests per second
 // for the whole machine, and a fifth of it is the most login flows per second (five
-// requests each) a server could reach here if it did nothing but answer HTTP. Each client
-// thread makes kRequestsPerThread requests per iteration, so starting the threads costs
-// well under 1 % of the time measured.
+// requests each) a server could reach here if it did nothing but answer HTTP.
 void BM_HttpConcurrentFloor(benchmark::State& state) {
-  constexpr int kRequestsPerThread = 400;
   const int sessions = static_cast<int>(state.range(0));
   auto server = StartEchoServer(static_cast<unsigned>(state.range(1)));
-  const std::string body = FloorRequestBody();
-  const auto connections = EchoConnections(*server, sessions);
-  for (auto _ : state) {
-    if (!PostRound(connections, body, kRequestsPerThread, /*client_cpu=*/-1)) {
-      state.SkipWithError("request failed");
-      break;
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * sessions * kRequestsPerThread);
-  server->Stop();
+  RunEchoRounds(state, *server, sessions, /*client_cpu=*/-1);
 }
 BENCHMARK(BM_HttpConcurrentFloor)->Args({16, 16})->Args({32, 16})->Args({64, 16})->Args({32, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -571,7 +577,6 @@ BENCHMARK(BM_HttpConcurrentFloor)->Args({16, 16})->Args({32, 16})->Args({64, 16}
 // CPU 1 only. items/s is the requests/s one core of server gives. Skipped on a machine with
 // fewer than two CPUs.
 void BM_HttpEchoServerOneCore(benchmark::State& state) {
-  constexpr int kRequestsPerThread = 400;
   const int sessions = static_cast<int>(state.range(0));
   cpu_set_t original;
   if (std::thread::hardware_concurrency() < 2 ||
@@ -586,16 +591,7 @@ void BM_HttpEchoServerOneCore(benchmark::State& state) {
   }
   auto server = StartEchoServer(16);  // its workers inherit the pin to CPU 0
   pthread_setaffinity_np(pthread_self(), sizeof original, &original);
-  const std::string body = FloorRequestBody();
-  const auto connections = EchoConnections(*server, sessions);
-  for (auto _ : state) {
-    if (!PostRound(connections, body, kRequestsPerThread, /*client_cpu=*/1)) {
-      state.SkipWithError("request failed");
-      break;
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * sessions * kRequestsPerThread);
-  server->Stop();
+  RunEchoRounds(state, *server, sessions, /*client_cpu=*/1);
 }
 BENCHMARK(BM_HttpEchoServerOneCore)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
 
