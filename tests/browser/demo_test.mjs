@@ -85,9 +85,15 @@ async function body() {
     if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
   });
   page.on('response', async (response) => {
+    // Both reads fail once the page or browser is closing; such a response is not kept
+    // (an unhandled rejection here would crash the test after its checks have passed).
     let text = '';
-    try { text = await response.text(); } catch (e) { return; }
-    bodies.push({ url: response.url(), headers: JSON.stringify(await response.allHeaders()), body: text });
+    let headers = '';
+    try {
+      text = await response.text();
+      headers = JSON.stringify(await response.allHeaders());
+    } catch (e) { return; }
+    bodies.push({ url: response.url(), headers, body: text });
     if (response.url().endsWith('/demo/api/poll') || /\/demo\/api\/(login|sign)$/.test(response.url())) {
       try {
         const json = JSON.parse(text);

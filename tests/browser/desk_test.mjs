@@ -341,6 +341,33 @@ async function body() {
   check(await a.evaluate(() => document.documentElement.lang) === 'en', 'html lang follows');
   await noSidewaysScroll(a, 'enrolment form in English');
 
+  // --- a sign-in that overtakes the page's own start-up session check ------------------------
+  // The page asks GET /desk/v1/session as it loads, before there is a cookie. Its answer is
+  // held back here until the officer has signed in (as a slow network would), and it is the
+  // server's own answer to that cookie-less request: a 401 that must not sign her out.
+  const ctxC = await browser.newContext({ viewport: { width: 360, height: 800 } });
+  const c = await ctxC.newPage();
+  let releaseCheck;
+  const checkHeld = new Promise((resolve) => { releaseCheck = resolve; });
+  await c.route('**/desk/v1/session', async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const early = await fetch(`${url}/desk/v1/session`);  // no cookie, like the original
+    const body = await early.text();
+    await checkHeld;
+    await route.fulfill({ status: early.status, headers: Object.fromEntries(early.headers), body });
+  });
+  const startupCheck = c.waitForResponse((r) => r.url().endsWith('/desk/v1/session') &&
+                                                r.request().method() === 'GET');
+  await c.goto(`${url}/desk/`);
+  await signIn(c, anna.token);
+  releaseCheck();
+  check((await startupCheck).status() === 401, 'the held start-up check answers 401');
+  // Let the page handle that answer before looking (its handler runs after the body is read).
+  await c.waitForTimeout(500);
+  check(await c.locator('#who').isVisible(), 'a stale start-up 401 does not sign out an officer who signed in meanwhile');
+  check(await c.locator('#view-signin').isHidden(), 'and the sign-in form stays closed');
+  await ctxC.close();
+
   // --- sign out: the cookie session ends ---------------------------------------------------------
   await a.click('#signout');
   await a.waitForSelector('#view-signin:not([hidden])');

@@ -922,6 +922,9 @@ async function start() {
     setSignedIn(officer);
     await restoreView();
   } catch (err) {
+    // An officer who signed in while this check was in flight stays signed in: the check
+    // went out without the cookie the sign-in set, so its 401 is stale.
+    if (state.officer) return;
     signedOut();
     if (!(err instanceof ApiError) || err.status !== 401) showError(err);
   }
