@@ -151,7 +151,14 @@ if (( have_suspend )); then
 fi
 verify --jwks "$work/jwks.json" --crl "$work/crl.der" "$work/login_b.json"
 [[ $rc -eq 0 ]] || fail "verify B with JWS: $rc $out"
-cp "$work/crl.der" "$work/bad.der"; printf '\x01' | dd of="$work/bad.der" bs=1 seek=$(( $(stat -c %s "$work/crl.der") - 1 )) conv=notrunc status=none
+# Flip one bit of the signature's eighth byte from the end. Writing a fixed value instead
+# left the file unchanged whenever the byte already held it (about 1 run in 16 for the
+# last byte, the top of S), and the test then failed with the CRL rightly accepted.
+cp "$work/crl.der" "$work/bad.der"
+at=$(( $(stat -c %s "$work/crl.der") - 8 ))
+byte=$(od -An -tu1 -j "$at" -N1 "$work/crl.der" | tr -d ' ')
+printf "\\x$(printf '%02x' $(( byte ^ 1 )))" | dd of="$work/bad.der" bs=1 seek="$at" conv=notrunc status=none
+cmp -s "$work/crl.der" "$work/bad.der" && fail "the tampered CRL copy is unchanged"
 verify --jwks "$work/jwks.json" --crl "$work/bad.der" "$work/login_a.json"
 [[ $rc -eq 1 ]] && jq -e '.reason == "invalidCrl"' <<<"$out" >/dev/null || fail "tampered CRL: $rc $out"
 ok "tillit-verify: a tampered CRL is invalidCrl"
