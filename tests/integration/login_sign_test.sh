@@ -218,7 +218,39 @@ stop_server
 start_server
 expect "$(collect "$login_order")" ".status==\"complete\" and .completionData.user.identifier==\"$id1\"" "a completed result is collectable after a restart"
 
-# 11. No secret in the server's log.
+# 11. admin revoke-rp beside the running server: the e-service's key fails within the
+# server's 1 s look-up cache, collect of its own pending order included; others go on.
+start "$key2" /rp/v1/auth "{$ip}"  # also puts key2 in the server's cache
+rp2_order=$order
+rp2_id=$(jq -r .rpId <<<"$rp2")
+out=$(admin revoke-rp --rp-id "$rp2_id")
+expect "$out" ".rpId == \"$rp2_id\" and .status == \"revoked\"" "revoke-rp prints the id and revoked"
+revoked_ms=$(date +%s%3N)
+while [[ $(rp "$key2" /rp/v1/auth "{$ip}") != 401 ]]; do
+  (( $(date +%s%3N) - revoked_ms < 5000 )) || fail "key2 still works 5 s after revoke-rp: $(cat "$work/body")"
+  sleep 0.2
+done
+jq -e '.errorCode == "unauthorized"' "$work/body" >/dev/null || fail "revoked key: $(cat "$work/body")"
+check_error 401 unauthorized /rp/v1/collect "{\"orderRef\":\"$rp2_order\"}" "$key2"
+ok "a revoked e-service's key is 401 unauthorized, for collect of its own order too"
+start "$key1" /rp/v1/auth "{$ip}"
+ok "the other e-service keeps working"
+out=$(admin revoke-rp --rp-id "$rp2_id")
+expect "$out" '.status == "revoked"' "revoking again succeeds"
+set +e; err=$(admin revoke-rp --rp-id rp_nosuchparty 2>&1 >/dev/null); rc=$?; set -e
+[[ $rc -eq 1 && $err == *notFound* ]] || fail "unknown e-service: exit $rc: $err"
+ok "revoking an unknown e-service is notFound, exit 1"
+for bad in "" "--rp-id" "--officer-id $rp2_id" "--rp-id $rp2_id --name X"; do
+  set +e; err=$(admin revoke-rp $bad 2>&1 >/dev/null); rc=$?; set -e
+  [[ $rc -eq 2 && $err == *usage:* ]] || fail "revoke-rp $bad: exit $rc: $err"
+done
+ok "revoke-rp usage errors exit 2 with the usage"
+help=$(admin revoke-rp --help)
+[[ $help == *"revoke-rp --rp-id ID"* ]] || fail "revoke-rp --help: $help"
+ok "revoke-rp --help"
+expect "$(admin audit-verify)" '.ok == true' "the audit chain holds after admin writes beside the server"
+
+# 12. No secret in the server's log.
 for s in "$key1" "$key2" "$token_a" "$token_b" "$secret" 482915 571938; do
   ! grep -qF -- "$s" "$work/server.out" "$work/server.err" || fail "a secret appears in the server log"
 done
