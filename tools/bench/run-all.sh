@@ -10,7 +10,7 @@
 #   TILLIT_BENCH_GROWTH    persons for the data-growth runs (default "1000 100000 1000000")
 #   TILLIT_BENCH_OUT       where raw outputs go (default: a new /tmp/tillit-bench-XXXXXX)
 #   TILLIT_BENCH_SKIP      words among: micro peers load growth rss profile
-# Needs jq; perf (linux-perf) for the profile; python3 for the RSS check.
+# Needs jq and awk; perf (linux-perf) for the profile; python3 for the RSS check.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="${1:-}"
@@ -28,6 +28,8 @@ summary="$out/summary.md"
 say() { echo "$*" | tee -a "$summary"; }
 log() { echo "run-all.sh: $*" >&2; }
 wants() { [[ "$skip" != *" $1 "* ]]; }
+# calc EXPR: floating-point arithmetic with awk (present everywhere; bc is not installed).
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 server_pid=""
 stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=""; }
 trap stop_server EXIT
@@ -93,16 +95,16 @@ if wants micro; then
   # verify, one sign (result JWS), three HMACs (two API-key hashes, the QR code), a parse,
   # the result written (one one-row NORMAL commit's CPU: group commit shares the fsync);
   # bench — one sign (the device), one serialise, one QR; both — five HTTP round trips.
-  per_flow=$(echo "$verify + $sign + 3*$hmac + $parse + $normal + $sign + $ser + $qr + 5*$http" | bc -l)
-  issuer_only=$(echo "$verify + $sign + 3*$hmac + $parse + $normal + 5*$http/2" | bc -l)
-  bound=$(echo "$(nproc) * 1000000 / $per_flow" | bc -l)
+  per_flow=$(calc "$verify + $sign + 3*$hmac + $parse + $normal + $sign + $ser + $qr + 5*$http")
+  issuer_only=$(calc "$verify + $sign + 3*$hmac + $parse + $normal + 5*$http/2")
+  bound=$(calc "$(nproc) * 1000000 / $per_flow")
   say "Bound per flow from these figures: $(printf %.1f "$per_flow") µs of CPU with the load generator on the same box ($(printf %.1f "$issuer_only") µs for the issuer alone, taking half of each HTTP round trip) → **$(printf %.0f "$bound") flows/s** on $(nproc) cores."
-  say "Device-response verification: $(printf %.0f "$(echo "1000000/$devverify" | bc -l)")/s per core = $(printf %.0f "$(echo "100*$bare/$devverify" | bc -l)") % of bare libsodium verify ($(printf %.0f "$(echo "1000000/$bare" | bc -l)")/s)."
+  say "Device-response verification: $(printf %.0f "$(calc "1000000/$devverify")")/s per core = $(printf %.0f "$(calc "100*$bare/$devverify")") % of bare libsodium verify ($(printf %.0f "$(calc "1000000/$bare")")/s)."
   floor=$(jq -r '[.benchmarks[] | select(.name == "BM_HttpConcurrentFloor/32/16/real_time")][0].items_per_second // 0' "$out/floor.json")
-  say "Transport floor (\`BM_HttpConcurrentFloor/32/16\`, unpinned: 32 client threads, 16 server workers, echo handler): $(printf %.0f "$floor") requests/s → at most $(printf %.0f "$(echo "$floor/5" | bc -l)") five-request flows/s on this box if the issuer did nothing but answer HTTP."
+  say "Transport floor (\`BM_HttpConcurrentFloor/32/16\`, unpinned: 32 client threads, 16 server workers, echo handler): $(printf %.0f "$floor") requests/s → at most $(printf %.0f "$(calc "$floor/5")") five-request flows/s on this box if the issuer did nothing but answer HTTP."
   one_core=$(jq -r '[.benchmarks[] | select(.name == "BM_HttpEchoServerOneCore/64/real_time")][0].items_per_second // 0' "$out/floor.json")
   say "HTTP JSON echo, keep-alive, server on one core (\`BM_HttpEchoServerOneCore/64\`: its workers on CPU 0, 64 clients on CPU 1): $(printf %.0f "$one_core") requests/s (the issue's reference machine: about 111,000)."
-  say "SQLite one-row commit (wall time): NORMAL $(printf %.1f "$normal_wall") µs, FULL $(printf %.1f "$full_wall") µs → $(printf %.0f "$(echo "1000000/$full_wall" | bc -l)") FULL commits/s, the cap on completions without group commit."
+  say "SQLite one-row commit (wall time): NORMAL $(printf %.1f "$normal_wall") µs, FULL $(printf %.1f "$full_wall") µs → $(printf %.0f "$(calc "1000000/$full_wall")") FULL commits/s, the cap on completions without group commit."
   say ""
 fi
 
@@ -126,7 +128,7 @@ if wants load; then
   say "Errors by code: max $(jq -c .errorsByCode "$out/max.json"), rate $(jq -c .errorsByCode "$out/rate2000.json")."
   say "Enrolment over HTTP (desk enrol + issue, device activation; 8 at a time): $(jq -r '(.devices / .provisionSeconds | floor)' "$out/max.json") persons/s."
   if [ -n "${bound:-}" ]; then
-    say "Ratio to the bound: $(jq -r .flowsPerSecond "$out/max.json" | xargs printf %.0f) / $(printf %.0f "$bound") = $(echo "100*$(jq -r .flowsPerSecond "$out/max.json")/$bound" | bc -l | xargs printf %.0f) %."
+    say "Ratio to the bound: $(jq -r .flowsPerSecond "$out/max.json" | xargs printf %.0f) / $(printf %.0f "$bound") = $(calc "100*$(jq -r .flowsPerSecond "$out/max.json")/$bound" | xargs printf %.0f) %."
   fi
   say ""
 fi
@@ -218,7 +220,7 @@ if wants peers; then
     else
       rate=$(jq -r .verifiesPerSecond <<<"$line")
       ratio=""
-      [ -n "${devverify:-}" ] && ratio=" — Tillit's device-response verification is $(echo "1000000/$devverify/$rate" | bc -l | xargs printf %.1f)× this"
+      [ -n "${devverify:-}" ] && ratio=" — Tillit's device-response verification is $(calc "1000000/$devverify/$rate" | xargs printf %.1f)× this"
       say "- $name $(jq -r .version <<<"$line"): $rate EdDSA assertions verified/s$ratio"
     fi
   done <"$out/peers.jsonl"
