@@ -130,6 +130,10 @@ expect "$out" '.results | length >= 1' "other officers keep working"
 set +e; "$bin/tillit-server" admin --data "$work/data" revoke-officer --officer-id off_nosuchofficer >/dev/null 2>&1; rc=$?; set -e
 [[ $rc -ne 0 ]] || fail "revoking an unknown officer succeeded"
 ok "revoking an unknown officer fails"
+out=$("$bin/tillit-server" admin --data "$work/data" list-officers)
+expect "$out" "[.officers[] | select(.officerId == \"$(jq -r .officerId <<<"$a")\" and .name == \"Anna Berg\" and .role == \"officer\" and (.revokedAt | type) == \"number\")] | length == 1" "list-officers shows the revoked officer"
+expect "$out" "[.officers[] | select(.officerId == \"$(jq -r .officerId <<<"$b")\" and .role == \"supervisor\" and .organisation == \"Migrationsverket Malmö\" and .revokedAt == null)] | length == 1" "list-officers shows the active one"
+! grep -qF -- "$token_b" <<<"$out" || fail "list-officers prints a token"
 
 # 9. Concurrent enrolments and issues over HTTP never give two people one identifier.
 given=(Anna Beata Cecilia Dagmar Ebba Frida Greta Hedda Ida Jonna Karin Lova)

@@ -249,6 +249,14 @@ help=$(admin revoke-rp --help)
 [[ $help == *"revoke-rp --rp-id ID"* ]] || fail "revoke-rp --help: $help"
 ok "revoke-rp --help"
 expect "$(admin audit-verify)" '.ok == true' "the audit chain holds after admin writes beside the server"
+rp1_id=$(jq -r .rpId <<<"$rp1")
+out=$(admin list-rps)
+expect "$out" "[.relyingParties[] | select(.rpId == \"$rp2_id\" and .name == \"Annan tjänst\" and (.revokedAt | type) == \"number\" and .clientSubject == null)] | length == 1" "list-rps shows the revoked e-service with its time"
+expect "$out" "([.relyingParties[] | select(.rpId == \"$rp1_id\" and .revokedAt == null)] | length == 1) and ([.relyingParties[].rpId] | . == sort)" "list-rps shows the active one, ordered by id"
+! grep -qF -- "$key1" <<<"$out" || fail "list-rps prints an API key"
+set +e; err=$(admin list-rps --rp-id "$rp1_id" 2>&1 >/dev/null); rc=$?; set -e
+[[ $rc -eq 2 && $err == *"list-rps takes no flag but --data"* ]] || fail "list-rps --rp-id: exit $rc: $err"
+ok "list-rps takes no other flag"
 
 # 12. No secret in the server's log.
 for s in "$key1" "$key2" "$token_a" "$token_b" "$secret" 482915 571938; do

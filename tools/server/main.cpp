@@ -72,6 +72,7 @@ constexpr const char* kUsage =
     "(--client-subject SUBJECT | --clear)\n"
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
     "       tillit-server admin --data DIR revoke-rp --rp-id ID\n"
+    "       tillit-server admin --data DIR list-officers|list-rps\n"
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
     "... (offline desks: docs/offline-desk.md)\n"
     "       tillit-server admin --data DIR protect-ca-key "
@@ -120,6 +121,7 @@ constexpr const char* kAdminUsage =
     "(--client-subject SUBJECT | --clear)\n"
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
     "       tillit-server admin --data DIR revoke-rp --rp-id ID\n"
+    "       tillit-server admin --data DIR list-officers|list-rps\n"
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
     "... (offline desks: docs/offline-desk.md)\n"
     "       tillit-server admin --data DIR audit-verify\n"
@@ -144,6 +146,18 @@ constexpr const char* kRevokeRpUsage =
     "  process and within a second in a running server: its calls, collect of orders it\n"
     "  started included, get 401 unauthorized. Results it already holds stay verifiable.\n"
     "  Revoking twice keeps the first time. Prints {\"rpId\": ..., \"status\": \"revoked\"}.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
+constexpr const char* kListOfficersUsage =
+    "usage: tillit-server admin --data DIR list-officers\n"
+    "  Prints {\"officers\": [{\"officerId\", \"name\", \"organisation\", \"role\", \"createdAt\",\n"
+    "  \"revokedAt\"}]}, revoked officers included, ordered by id; times in Unix seconds,\n"
+    "  revokedAt null while active. No token: only its hash is stored.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
+constexpr const char* kListRpsUsage =
+    "usage: tillit-server admin --data DIR list-rps\n"
+    "  Prints {\"relyingParties\": [{\"rpId\", \"name\", \"clientSubject\", \"createdAt\",\n"
+    "  \"revokedAt\"}]}, revoked e-services included, ordered by id; times in Unix seconds,\n"
+    "  clientSubject and revokedAt null when there is none. No API key: only its hash is stored.\n"
     TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kAddRpUsage =
     "usage: tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]\n"
@@ -435,6 +449,54 @@ int Revoke(Options& options, const char* flag, const char* field,
   return 0;
 }
 
+web::json::value OptionalNumber(const std::optional<int64_t>& n) {
+  return n ? web::json::value::number(*n) : web::json::value::null();
+}
+
+// admin list-officers, or with `rps` list-rps: every account, revoked ones included.
+int ListAccounts(Options& options, bool rps, const char* usage,
+                 const service::CaKeyOptions& ca_key) {
+  if (options.values.size() != 1) {
+    return UsageError(options.positional[0] + " takes no flag but --data", usage);
+  }
+  auto issuer = OpenIssuer(options.values["--data"], ca_key);
+  if (!issuer.ok()) return RuntimeError(issuer.error());
+  service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
+  using web::json::value;
+  std::vector<value> rows;
+  if (rps) {
+    auto listed = accounts.ListRelyingParties();
+    if (!listed.ok()) return RuntimeError(listed.error());
+    for (const auto& a : *listed) {
+      value v = value::object(/*keep_order=*/true);
+      v["rpId"] = value::string(a.rp.id);
+      v["name"] = value::string(a.rp.name);
+      v["clientSubject"] = a.client_subject ? value::string(*a.client_subject) : value::null();
+      v["createdAt"] = value::number(a.created_at);
+      v["revokedAt"] = OptionalNumber(a.revoked_at);
+      rows.push_back(std::move(v));
+    }
+  } else {
+    auto listed = accounts.ListOfficers();
+    if (!listed.ok()) return RuntimeError(listed.error());
+    for (const auto& a : *listed) {
+      value v = value::object(/*keep_order=*/true);
+      v["officerId"] = value::string(a.officer.id);
+      v["name"] = value::string(a.officer.name);
+      v["organisation"] = value::string(a.officer.organisation);
+      v["role"] = value::string(std::string(server::storage::OfficerRoleName(a.officer.role)));
+      v["createdAt"] = value::number(a.created_at);
+      v["revokedAt"] = OptionalNumber(a.revoked_at);
+      rows.push_back(std::move(v));
+    }
+  }
+  value out = value::object();
+  out[rps ? "relyingParties" : "officers"] = value::array(std::move(rows));
+  std::cout << out.serialize() << "\n";
+  std::cout.flush();
+  return 0;
+}
+
 // admin set-rp-client-subject: `clear` is --clear (the subject then goes).
 int SetRpClientSubject(Options& options, bool clear, const char* usage,
                        const service::CaKeyOptions& ca_key) {
@@ -493,6 +555,8 @@ int Admin(const std::vector<std::string>& args) {
                       : command == "add-rp"                ? kAddRpUsage
                       : command == "revoke-officer"        ? kRevokeOfficerUsage
                       : command == "revoke-rp"             ? kRevokeRpUsage
+                      : command == "list-officers"         ? kListOfficersUsage
+                      : command == "list-rps"              ? kListRpsUsage
                       : command == "set-rp-client-subject" ? kSetRpClientSubjectUsage
                                                            : kAdminUsage;
   if (options.help) {
@@ -501,7 +565,8 @@ int Admin(const std::vector<std::string>& args) {
   }
   if (command.empty()) return UsageError("missing command", kAdminUsage);
   if (command != "add-officer" && command != "add-rp" && command != "revoke-officer" &&
-      command != "revoke-rp" && command != "set-rp-client-subject") {
+      command != "revoke-rp" && command != "set-rp-client-subject" &&
+      command != "list-officers" && command != "list-rps") {
     return UsageError("unknown command " + command, kAdminUsage);
   }
   if (!options.values.count("--data")) return UsageError("--data is required", usage);
@@ -519,6 +584,9 @@ int Admin(const std::vector<std::string>& args) {
   if (command == "revoke-rp") {
     return Revoke(options, "--rp-id", "rpId", &service::AccountService::RevokeRelyingParty, usage,
                   *ca_key);
+  }
+  if (command == "list-officers" || command == "list-rps") {
+    return ListAccounts(options, command == "list-rps", usage, *ca_key);
   }
   if (options.values.count("--rp-id")) {
     return UsageError("--rp-id applies to set-rp-client-subject and revoke-rp", usage);

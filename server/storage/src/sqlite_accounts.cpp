@@ -174,5 +174,11 @@ Status SqliteRelyingPartyRepository::Revoke(Transaction& tx, std::string_view id
       "SELECT 1 FROM relying_parties WHERE id = ?1", "relying party", id, at);
 }
 
+Result<std::vector<RelyingPartyRow>> SqliteRelyingPartyRepository::List(ReadTransaction& tx) {
+  TILLIT_TRY_ASSIGN(auto select, ConnectionOf(tx).Prepare("SELECT " TILLIT_RP_COLUMNS
+                                                          " FROM relying_parties ORDER BY id"));
+  return FetchAll<RelyingPartyRow>(select, ReadRelyingParty);
+}
+
 }  // namespace sqlite
 }  // namespace tillit::server::storage

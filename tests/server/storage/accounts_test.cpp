@@ -152,5 +152,30 @@ TEST_CASE("relying parties round-trip and are found by key hash until revoked") 
   CHECK(ErrorCode(missing) == "notFound");
 }
 
+TEST_CASE("relying parties are listed by id, revoked ones and client subjects included") {
+  TempDir dir;
+  auto store = Open(dir);
+  auto list = [&] {
+    auto all = store->Read([&](ReadTransaction& tx) { return store->relying_parties().List(tx); });
+    REQUIRE_OK(all);
+    return *all;
+  };
+  CHECK(list().empty());
+  const RelyingPartyRow b{.id = "rp_b", .name = "B", .api_key_hash = Bytes(32, 2), .created_at = 20};
+  const RelyingPartyRow a{.id = "rp_a",
+                          .name = "A",
+                          .api_key_hash = Bytes(32, 1),
+                          .created_at = 10,
+                          .client_subject = "CN=a,O=A,C=SE"};
+  REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+    TILLIT_TRY(store->relying_parties().Insert(tx, b));
+    TILLIT_TRY(store->relying_parties().Insert(tx, a));
+    return store->relying_parties().Revoke(tx, "rp_b", 30);
+  }));
+  RelyingPartyRow b_revoked = b;
+  b_revoked.revoked_at = 30;
+  CHECK(list() == std::vector<RelyingPartyRow>{a, b_revoked});
+}
+
 }  // namespace
 }  // namespace tillit::server::storage

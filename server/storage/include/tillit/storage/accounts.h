@@ -116,6 +116,9 @@ class RelyingPartyRepository {
   // Revokes the relying party at `at`; revoking again keeps the first time.
   // Errors: "notFound".
   virtual Status Revoke(Transaction& tx, std::string_view id, int64_t at) = 0;
+
+  // Every relying party, revoked ones included, ordered by id.
+  virtual Result<std::vector<RelyingPartyRow>> List(ReadTransaction& tx) = 0;
 };
 
 }  // namespace tillit::server::storage
