@@ -368,6 +368,38 @@ async function body() {
   check(await c.locator('#view-signin').isHidden(), 'and the sign-in form stays closed');
   await ctxC.close();
 
+  // --- the start-up check answering while the officer types her token -----------------------
+  // Its 401 used to move the focus to the sign-in heading: the rest of the token went
+  // nowhere and Enter did not submit. Held here until half the token is typed.
+  const ctxD = await browser.newContext({ viewport: { width: 360, height: 800 } });
+  const d = await ctxD.newPage();
+  let releaseTyping;
+  const typingHeld = new Promise((resolve) => { releaseTyping = resolve; });
+  await d.route('**/desk/v1/session', async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const early = await fetch(`${url}/desk/v1/session`);
+    const body = await early.text();
+    await typingHeld;
+    await route.fulfill({ status: early.status, headers: Object.fromEntries(early.headers), body });
+  });
+  const typingCheck = d.waitForResponse((r) => r.url().endsWith('/desk/v1/session') &&
+                                              r.request().method() === 'GET');
+  await d.goto(`${url}/desk/`);
+  await d.focus('#token');
+  const half = Math.floor(anna.token.length / 2);
+  await d.keyboard.type(anna.token.slice(0, half));
+  releaseTyping();
+  check((await typingCheck).status() === 401, 'the start-up check answers 401 while she types');
+  await d.waitForTimeout(500);  // the page handles that answer
+  check(await d.evaluate(() => document.activeElement && document.activeElement.id) === 'token',
+    'the start-up 401 leaves the focus in the token field');
+  await d.keyboard.type(anna.token.slice(half));
+  await d.keyboard.press('Enter');
+  const signedIn = await d.waitForSelector('#who:not([hidden])', { timeout: 10000 })
+    .then(() => true, () => false);
+  check(signedIn, 'the token typed across the start-up answer signs her in');
+  await ctxD.close();
+
   // --- sign out: the cookie session ends ---------------------------------------------------------
   await a.click('#signout');
   await a.waitForSelector('#view-signin:not([hidden])');

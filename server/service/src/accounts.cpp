@@ -266,38 +266,6 @@ Status AccountService::RevokeRelyingParty(std::string_view rp_id) {
   return {};
 }
 
-Result<std::vector<OfficerAccount>> AccountService::ListOfficers() {
-  TILLIT_TRY_ASSIGN(auto rows, store_.Read([&](server::storage::ReadTransaction& tx) {
-    return store_.officers().List(tx);
-  }));
-  std::vector<OfficerAccount> accounts;
-  accounts.reserve(rows.size());
-  for (auto& row : rows) {
-    accounts.push_back({.officer = {.id = std::move(row.id),
-                                    .name = std::move(row.name),
-                                    .organisation = std::move(row.organisation),
-                                    .role = row.role},
-                        .created_at = row.created_at,
-                        .revoked_at = row.revoked_at});
-  }
-  return accounts;
-}
-
-Result<std::vector<RelyingPartyAccount>> AccountService::ListRelyingParties() {
-  TILLIT_TRY_ASSIGN(auto rows, store_.Read([&](server::storage::ReadTransaction& tx) {
-    return store_.relying_parties().List(tx);
-  }));
-  std::vector<RelyingPartyAccount> accounts;
-  accounts.reserve(rows.size());
-  for (auto& row : rows) {
-    accounts.push_back({.rp = {.id = std::move(row.id), .name = std::move(row.name)},
-                        .client_subject = std::move(row.client_subject),
-                        .created_at = row.created_at,
-                        .revoked_at = row.revoked_at});
-  }
-  return accounts;
-}
-
 void AccountService::ForgetCachedRelyingParty(std::string_view rp_id) {
   std::lock_guard lock(rp_cache_mutex_);
   ++rp_cache_generation_;

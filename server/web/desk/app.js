@@ -134,13 +134,13 @@ function setSignedIn(officer) {
   $('nav').hidden = false;
 }
 
-function signedOut(err) {
+function signedOut(err, { focus = true } = {}) {
   state.officer = null;
   wipeIssued();
   $('who').hidden = true;
   $('signout').hidden = true;
   $('nav').hidden = true;
-  show('signin');
+  show('signin', { focus });
   if (err) showError(err);
 }
 
@@ -925,7 +925,9 @@ async function start() {
     // An officer who signed in while this check was in flight stays signed in: the check
     // went out without the cookie the sign-in set, so its 401 is stale.
     if (state.officer) return;
-    signedOut();
+    // The sign-in form is already showing: focus stays where the officer put it, or the
+    // rest of a token she is typing would go to the heading and Enter would do nothing.
+    signedOut(undefined, { focus: false });
     if (!(err instanceof ApiError) || err.status !== 401) showError(err);
   }
 }

@@ -24,7 +24,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 #include "tillit/ports.h"
 #include "tillit/result.h"
@@ -52,20 +51,6 @@ struct Officer {
 struct RelyingParty {
   std::string id;
   std::string name;  // shown to the resident on the device
-};
-
-// An account as the operator lists it (admin list-officers / list-rps): everything but the
-// hash of its token or API key. Times are Unix seconds.
-struct OfficerAccount {
-  Officer officer;
-  int64_t created_at = 0;
-  std::optional<int64_t> revoked_at;
-};
-struct RelyingPartyAccount {
-  RelyingParty rp;
-  std::optional<std::string> client_subject;
-  int64_t created_at = 0;
-  std::optional<int64_t> revoked_at;
 };
 
 struct NewOfficer {
@@ -127,11 +112,6 @@ class AccountService {
   // this process (and within kRelyingPartyCacheMillis in others sharing the database). Revoking twice keeps
   // the first time. Audited as "relyingPartyRevoked". Errors: "notFound", storage errors.
   Status RevokeRelyingParty(std::string_view rp_id);
-
-  // Every officer and every relying party, revoked ones included, ordered by id. Errors:
-  // storage errors.
-  Result<std::vector<OfficerAccount>> ListOfficers();
-  Result<std::vector<RelyingPartyAccount>> ListRelyingParties();
 
  private:
   struct CachedRelyingParty {
