@@ -255,8 +255,14 @@ expect "$out" "[.relyingParties[] | select(.rpId == \"$rp2_id\" and .name == \"A
 expect "$out" "([.relyingParties[] | select(.rpId == \"$rp1_id\" and .revokedAt == null)] | length == 1) and ([.relyingParties[].rpId] | . == sort)" "list-rps shows the active one, ordered by id"
 ! grep -qF -- "$key1" <<<"$out" || fail "list-rps prints an API key"
 set +e; err=$(admin list-rps --rp-id "$rp1_id" 2>&1 >/dev/null); rc=$?; set -e
-[[ $rc -eq 2 && $err == *"list-rps takes no flag but --data"* ]] || fail "list-rps --rp-id: exit $rc: $err"
+[[ $rc -eq 2 && $err == *"unknown option --rp-id"* ]] || fail "list-rps --rp-id: exit $rc: $err"
+set +e; err=$(admin list-rps --ca-key-passphrase-env X 2>&1 >/dev/null); rc=$?; set -e
+[[ $rc -eq 2 ]] || fail "list-rps with a CA key flag: exit $rc: $err"
 ok "list-rps takes no other flag"
+set +e; out=$("$bin/tillit-server" admin --data "$work/nosuchdir" list-rps 2>/dev/null); rc=$?; set -e
+[[ $rc -eq 1 ]] && jq -e '.errorCode == "notFound"' <<<"$out" >/dev/null || fail "list-rps on no database: exit $rc: $out"
+[[ ! -e $work/nosuchdir ]] || fail "list-rps created a data directory"
+ok "list-rps on a directory without a database is notFound and creates nothing"
 
 # 12. No secret in the server's log.
 for s in "$key1" "$key2" "$token_a" "$token_b" "$secret" 482915 571938; do

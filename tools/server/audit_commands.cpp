@@ -39,15 +39,6 @@ constexpr const char* kBackupUsage =
     "  as well\n"
     "  (docs/operations.md §6). Prints {\"backup\": FILE, \"pages\", \"bytes\"}.\n";
 
-// The database must exist: these commands inspect a deployment, they never start one.
-Status RequireDatabase(const std::string& data_dir) {
-  struct stat st {};
-  if (::stat(service::DatabasePath(data_dir).c_str(), &st) != 0) {
-    return MakeError("notFound", "no database in " + data_dir);
-  }
-  return {};
-}
-
 value CheckpointJson(const st::AuditCheckpoint& c) {
   value v = value::object(/*keep_order=*/true);
   v["seq"] = value::number(c.seq);
@@ -59,7 +50,7 @@ value CheckpointJson(const st::AuditCheckpoint& c) {
 
 int AuditVerify(const std::string& data_dir, const service::CaKeyOptions& ca_key) {
   SystemClock clock;
-  if (auto present = RequireDatabase(data_dir); !present.ok()) return server_cli::FailJson(present.error());
+  if (auto present = server_cli::RequireDatabase(data_dir); !present.ok()) return server_cli::FailJson(present.error());
   // IssuerKeys creates missing keys; in a restored directory without its key files that
   // would mint a new CA and result key. Refuse instead: the keys must be copied first.
   auto exists = [&](const char* name) {
@@ -118,7 +109,7 @@ int AuditVerify(const std::string& data_dir, const service::CaKeyOptions& ca_key
 
 int Backup(const std::string& data_dir, const std::string& file) {
   SystemClock clock;
-  if (auto present = RequireDatabase(data_dir); !present.ok()) return server_cli::FailJson(present.error());
+  if (auto present = server_cli::RequireDatabase(data_dir); !present.ok()) return server_cli::FailJson(present.error());
   auto store = st::OpenSqliteStore({.path = service::DatabasePath(data_dir), .clock = &clock});
   if (!store.ok()) return server_cli::FailJson(store.error());
   uint64_t pages = 0;

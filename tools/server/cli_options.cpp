@@ -1,7 +1,11 @@
 // See cli_options.h.
 #include "cli_options.h"
 
+#include <sys/stat.h>
+
 #include <iostream>
+
+#include "tillit/service/issuer_keys.h"
 
 namespace tillit::server_cli {
 
@@ -58,6 +62,14 @@ int FailJson(const Error& error) {
   PrintJson(v);
   std::cerr << "tillit-server: " << error.code << ": " << error.message << "\n";
   return 1;
+}
+
+Status RequireDatabase(const std::string& data_dir) {
+  struct stat st {};
+  if (::stat(service::DatabasePath(data_dir).c_str(), &st) != 0) {
+    return MakeError("notFound", "no database in " + data_dir);
+  }
+  return {};
 }
 
 }  // namespace tillit::server_cli

@@ -38,4 +38,8 @@ void PrintJson(const web::json::value& v);
 int UsageError(const std::string& message, const char* usage);
 int FailJson(const Error& error);
 
+// For the commands that inspect a deployment and never start one (audit-verify, backup,
+// list-officers, list-rps): "notFound" if DIR holds no database.
+Status RequireDatabase(const std::string& data_dir);
+
 }  // namespace tillit::server_cli

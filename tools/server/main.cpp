@@ -6,6 +6,8 @@
 //   tillit-server admin --data DIR add-officer --name NAME --organisation ORG --role ROLE
 //   tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]
 //   tillit-server admin --data DIR set-rp-client-subject --rp-id ID (--client-subject S | --clear)
+//   tillit-server admin --data DIR revoke-officer --officer-id ID | revoke-rp --rp-id ID
+//   tillit-server admin --data DIR list-officers | list-rps     (list_commands.h)
 //   tillit-server admin --data DIR audit-verify | backup FILE   (audit_commands.h)
 //   tillit-server admin --data DIR protect-ca-key ...           (ca_key_options.h)
 // serve and the admin commands that open the keys take the CA key flags (ca_key_options.h).
@@ -53,6 +55,7 @@
 #include "tillit/service/status_service.h"
 #include "tillit/storage/sqlite_store.h"
 #include "audit_commands.h"
+#include "list_commands.h"
 #include "offline_desk.h"
 
 namespace {
@@ -129,7 +132,8 @@ constexpr const char* kAdminUsage =
     "       tillit-server admin --data DIR protect-ca-key "
     "(--ca-key-passphrase-file FILE | --ca-key-passphrase-env NAME)\n"
     "  Prints one JSON object; a token or API key is shown only this once.\n"
-    "  Every command but backup opens the issuer's keys and takes the CA key flags:\n"
+    "  Every command but backup, list-officers and list-rps opens the issuer's keys and takes\n"
+    "  the CA key flags:\n"
     TILLIT_CA_KEY_USAGE;
 constexpr const char* kAddOfficerUsage =
     "usage: tillit-server admin --data DIR add-officer --name NAME --organisation ORG "
@@ -146,18 +150,6 @@ constexpr const char* kRevokeRpUsage =
     "  process and within a second in a running server: its calls, collect of orders it\n"
     "  started included, get 401 unauthorized. Results it already holds stay verifiable.\n"
     "  Revoking twice keeps the first time. Prints {\"rpId\": ..., \"status\": \"revoked\"}.\n"
-    TILLIT_CA_KEY_USAGE_REFERENCE;
-constexpr const char* kListOfficersUsage =
-    "usage: tillit-server admin --data DIR list-officers\n"
-    "  Prints {\"officers\": [{\"officerId\", \"name\", \"organisation\", \"role\", \"createdAt\",\n"
-    "  \"revokedAt\"}]}, revoked officers included, ordered by id; times in Unix seconds,\n"
-    "  revokedAt null while active. No token: only its hash is stored.\n"
-    TILLIT_CA_KEY_USAGE_REFERENCE;
-constexpr const char* kListRpsUsage =
-    "usage: tillit-server admin --data DIR list-rps\n"
-    "  Prints {\"relyingParties\": [{\"rpId\", \"name\", \"clientSubject\", \"createdAt\",\n"
-    "  \"revokedAt\"}]}, revoked e-services included, ordered by id; times in Unix seconds,\n"
-    "  clientSubject and revokedAt null when there is none. No API key: only its hash is stored.\n"
     TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kAddRpUsage =
     "usage: tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]\n"
@@ -449,54 +441,6 @@ int Revoke(Options& options, const char* flag, const char* field,
   return 0;
 }
 
-web::json::value OptionalNumber(const std::optional<int64_t>& n) {
-  return n ? web::json::value::number(*n) : web::json::value::null();
-}
-
-// admin list-officers, or with `rps` list-rps: every account, revoked ones included.
-int ListAccounts(Options& options, bool rps, const char* usage,
-                 const service::CaKeyOptions& ca_key) {
-  if (options.values.size() != 1) {
-    return UsageError(options.positional[0] + " takes no flag but --data", usage);
-  }
-  auto issuer = OpenIssuer(options.values["--data"], ca_key);
-  if (!issuer.ok()) return RuntimeError(issuer.error());
-  service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
-  using web::json::value;
-  std::vector<value> rows;
-  if (rps) {
-    auto listed = accounts.ListRelyingParties();
-    if (!listed.ok()) return RuntimeError(listed.error());
-    for (const auto& a : *listed) {
-      value v = value::object(/*keep_order=*/true);
-      v["rpId"] = value::string(a.rp.id);
-      v["name"] = value::string(a.rp.name);
-      v["clientSubject"] = a.client_subject ? value::string(*a.client_subject) : value::null();
-      v["createdAt"] = value::number(a.created_at);
-      v["revokedAt"] = OptionalNumber(a.revoked_at);
-      rows.push_back(std::move(v));
-    }
-  } else {
-    auto listed = accounts.ListOfficers();
-    if (!listed.ok()) return RuntimeError(listed.error());
-    for (const auto& a : *listed) {
-      value v = value::object(/*keep_order=*/true);
-      v["officerId"] = value::string(a.officer.id);
-      v["name"] = value::string(a.officer.name);
-      v["organisation"] = value::string(a.officer.organisation);
-      v["role"] = value::string(std::string(server::storage::OfficerRoleName(a.officer.role)));
-      v["createdAt"] = value::number(a.created_at);
-      v["revokedAt"] = OptionalNumber(a.revoked_at);
-      rows.push_back(std::move(v));
-    }
-  }
-  value out = value::object();
-  out[rps ? "relyingParties" : "officers"] = value::array(std::move(rows));
-  std::cout << out.serialize() << "\n";
-  std::cout.flush();
-  return 0;
-}
-
 // admin set-rp-client-subject: `clear` is --clear (the subject then goes).
 int SetRpClientSubject(Options& options, bool clear, const char* usage,
                        const service::CaKeyOptions& ca_key) {
@@ -555,8 +499,6 @@ int Admin(const std::vector<std::string>& args) {
                       : command == "add-rp"                ? kAddRpUsage
                       : command == "revoke-officer"        ? kRevokeOfficerUsage
                       : command == "revoke-rp"             ? kRevokeRpUsage
-                      : command == "list-officers"         ? kListOfficersUsage
-                      : command == "list-rps"              ? kListRpsUsage
                       : command == "set-rp-client-subject" ? kSetRpClientSubjectUsage
                                                            : kAdminUsage;
   if (options.help) {
@@ -565,8 +507,7 @@ int Admin(const std::vector<std::string>& args) {
   }
   if (command.empty()) return UsageError("missing command", kAdminUsage);
   if (command != "add-officer" && command != "add-rp" && command != "revoke-officer" &&
-      command != "revoke-rp" && command != "set-rp-client-subject" &&
-      command != "list-officers" && command != "list-rps") {
+      command != "revoke-rp" && command != "set-rp-client-subject") {
     return UsageError("unknown command " + command, kAdminUsage);
   }
   if (!options.values.count("--data")) return UsageError("--data is required", usage);
@@ -584,9 +525,6 @@ int Admin(const std::vector<std::string>& args) {
   if (command == "revoke-rp") {
     return Revoke(options, "--rp-id", "rpId", &service::AccountService::RevokeRelyingParty, usage,
                   *ca_key);
-  }
-  if (command == "list-officers" || command == "list-rps") {
-    return ListAccounts(options, command == "list-rps", usage, *ca_key);
   }
   if (options.values.count("--rp-id")) {
     return UsageError("--rp-id applies to set-rp-client-subject and revoke-rp", usage);
@@ -655,6 +593,7 @@ int main(int argc, char** argv) {
   if (args[1] == "serve") return Serve(args);
   if (auto offline_desk = tools::RunOfflineDeskCommand(args)) return *offline_desk;
   if (auto audit = tools::RunAuditCommand(args)) return *audit;
+  if (auto list = tools::RunListCommand(args)) return *list;
   if (auto ca_key = tools::RunCaKeyCommand(args)) return *ca_key;
   if (args[1] == "admin") return Admin(args);
   return UsageError("unknown command " + args[1], kUsage);
