@@ -240,6 +240,9 @@ expect "$out" '.status == "revoked"' "revoking again succeeds"
 set +e; err=$(admin revoke-rp --rp-id rp_nosuchparty 2>&1 >/dev/null); rc=$?; set -e
 [[ $rc -eq 1 && $err == *notFound* ]] || fail "unknown e-service: exit $rc: $err"
 ok "revoking an unknown e-service is notFound, exit 1"
+set +e; err=$("$bin/tillit-server" admin --data "$work/typo" revoke-rp --rp-id "$rp2_id" 2>&1 >/dev/null); rc=$?; set -e
+[[ $rc -eq 1 && $err == *notFound* && ! -e $work/typo ]] || fail "revoke-rp on no database: exit $rc: $err"
+ok "revoke-rp on a directory without a database is notFound and creates nothing"
 for bad in "" "--rp-id" "--officer-id $rp2_id" "--rp-id $rp2_id --name X"; do
   set +e; err=$(admin revoke-rp $bad 2>&1 >/dev/null); rc=$?; set -e
   [[ $rc -eq 2 && $err == *usage:* ]] || fail "revoke-rp $bad: exit $rc: $err"

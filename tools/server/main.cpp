@@ -433,6 +433,10 @@ int Revoke(Options& options, const char* flag, const char* field,
     return UsageError(options.positional[0] + " takes " + flag + " ID", usage);
   }
   const std::string& id = options.values[flag];
+  // Nothing to revoke without a database: a mistyped DIR must not become a new issuer.
+  if (Status present = server_cli::RequireDatabase(options.values["--data"]); !present.ok()) {
+    return RuntimeError(present.error());
+  }
   auto issuer = OpenIssuer(options.values["--data"], ca_key);
   if (!issuer.ok()) return RuntimeError(issuer.error());
   service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
@@ -456,6 +460,9 @@ int SetRpClientSubject(Options& options, bool clear, const char* usage,
     if (Status checked = service::CheckClientSubject(subject); !checked.ok()) {
       return UsageError(checked.error().message, usage);
     }
+  }
+  if (Status present = server_cli::RequireDatabase(options.values["--data"]); !present.ok()) {
+    return RuntimeError(present.error());
   }
   auto issuer = OpenIssuer(options.values["--data"], ca_key);
   if (!issuer.ok()) return RuntimeError(issuer.error());
