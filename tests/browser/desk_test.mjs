@@ -335,6 +335,33 @@ async function body() {
   check((await b.locator('#p-facts').textContent()).includes(identifier), 'the person opens from the search');
   await noSidewaysScroll(b, 'person view (B)');
 
+  // --- two searches whose answers cross: only the newer query's answer is shown ------------
+  // The first answer (one hit) is held until the second (no hit) has been shown.
+  await b.click('#nav button[data-view="search"]');
+  let releaseFirst;
+  const firstHeld = new Promise((resolve) => { releaseFirst = resolve; });
+  let held = 0;
+  let firstDelivered;
+  const delivered = new Promise((resolve) => { firstDelivered = resolve; });
+  await b.route('**/desk/v1/search', async (route) => {
+    if (held++ > 0) return route.continue();
+    const answer = await route.fetch();
+    await firstHeld;
+    await route.fulfill({ response: answer });
+    firstDelivered();
+  });
+  await b.fill('#query', 'Hassan');
+  await b.press('#query', 'Enter');
+  await b.fill('#query', 'Ingen Sådan Person');
+  await b.press('#query', 'Enter');
+  await b.waitForSelector('#s-empty:not([hidden])');
+  releaseFirst();
+  await delivered;
+  await b.waitForTimeout(500);  // the page handles the late answer
+  check(await b.locator('#s-list li').count() === 0 && await b.locator('#s-empty').isVisible(),
+    'a late answer to an earlier search does not replace the newer one');
+  await b.unroute('**/desk/v1/search');
+
   // --- English --------------------------------------------------------------------------------
   await a.click('#lang');
   check(await a.locator('h1').textContent() === 'Tillit – enrolment desk', 'the English toggle works');

@@ -67,6 +67,17 @@ async function api(method, path, body, { token, quiet = false } = {}) {
   return data;
 }
 
+// Answers can arrive out of order (a browser spreads requests over several connections):
+// of the requests of one kind, only the newest may fill the page, or an officer who searched
+// twice could see, and open, the first search's people under the second query.
+// ticket(kind) marks a new request of that kind and returns "is it still the newest?".
+const newest = {};
+function ticket(kind) {
+  const n = (newest[kind] || 0) + 1;
+  newest[kind] = n;
+  return () => newest[kind] === n;
+}
+
 // ---------------------------------------------------------------------------------------
 // Messages
 
@@ -548,8 +559,10 @@ function wipeIssued() {
 async function loadApprovals() {
   clearMessage();
   status(t('loading'));
+  const current = ticket('approvals');
   try {
     const data = await api('GET', '/desk/v1/enrolments?status=pendingApproval');
+    if (!current()) return;
     const list = $('a-list');
     list.replaceChildren();
     $('a-empty').hidden = data.enrolments.length !== 0;
@@ -627,9 +640,11 @@ async function search(event) {
   clearMessage();
   const query = $('query').value.trim();
   if (!query) { $('query').focus(); return; }
+  const current = ticket('search');
   try {
     // A POST: personal data never goes in a URL (docs/desk-api.md).
     const data = await api('POST', '/desk/v1/search', { query });
+    if (!current()) return;
     const list = $('s-list');
     list.replaceChildren();
     $('s-empty').hidden = data.results.length !== 0;
@@ -650,17 +665,17 @@ async function search(event) {
       list.append(li);
     }
   } catch (err) {
-    showError(err);
+    if (current()) showError(err);
   }
 }
 
 async function openPerson(identifier) {
   clearMessage();
+  const current = ticket('person');
   try {
-    await loadPerson(identifier);
-    show('person');
+    if (await loadPerson(identifier, current)) show('person');
   } catch (err) {
-    showError(err);
+    if (current()) showError(err);
   }
 }
 
@@ -668,8 +683,11 @@ function fmtTime(iso) {
   return new Date(iso).toLocaleString(lang() === 'sv' ? 'sv-SE' : 'en-GB');
 }
 
-async function loadPerson(identifier) {
+// Fills the person view; false (and nothing changed) if `current` says a newer person
+// request has been made meanwhile.
+async function loadPerson(identifier, current = ticket('person')) {
   const p = await api('GET', `/desk/v1/persons/${encodeURIComponent(identifier)}`);
+  if (!current()) return false;
   state.personId = p.identifier;
   state.revokeArmed = false;
   $('p-revoke').textContent = t('revoke');
@@ -723,6 +741,7 @@ async function loadPerson(identifier) {
   }
   const list = $('r-evidence-list');
   if (list.children.length === 0) evidenceItem(list);
+  return true;
 }
 
 async function personAction(action) {
@@ -823,8 +842,7 @@ async function restoreView() {
       return;
     }
     if (saved && saved.view === 'person' && saved.personId) {
-      await loadPerson(saved.personId);
-      show('person');
+      if (await loadPerson(saved.personId)) show('person');
       return;
     }
     if (saved && saved.view === 'approvals') {
