@@ -193,6 +193,45 @@ async function body() {
   await page.waitForSelector('#start:not([hidden])');
   ok('cancel: back to the start page');
 
+  // --- 4b. a poll still in flight when the resident cancels -------------------------------
+  // Its answer (the order, pending) is held until the start page is back; it must not put
+  // the order back on screen.
+  await page.click('#login');
+  await waitForHint(page, 'outstandingTransaction');
+  let pollEntered;
+  const pollHeld = new Promise((resolve) => { pollEntered = resolve; });
+  let releasePoll;
+  const pollRelease = new Promise((resolve) => { releasePoll = resolve; });
+  let pollDelivered;
+  const delivered = new Promise((resolve) => { pollDelivered = resolve; });
+  let heldPolls = 0;
+  await page.route('**/demo/api/poll', async (route) => {
+    if (heldPolls++ > 0) return route.continue();
+    const answer = await route.fetch();
+    pollEntered();
+    await pollRelease;
+    await route.fulfill({ response: answer });
+    pollDelivered();
+  });
+  await pollHeld;
+  await page.click('#cancel');
+  await page.waitForSelector('#start:not([hidden])');
+  // Watched from before the release: without the fix the order came back only until the
+  // next poll, so a single look afterwards could miss it.
+  await page.evaluate(() => {
+    window.orderCameBack = false;
+    const order = document.getElementById('order');
+    new MutationObserver(() => { if (!order.hidden) window.orderCameBack = true; })
+      .observe(order, { attributes: true, attributeFilter: ['hidden'] });
+  });
+  releasePoll();
+  await delivered;
+  await page.waitForTimeout(1500);  // the late answer handled, and a poll it would schedule
+  check(!(await page.evaluate(() => window.orderCameBack)) &&
+    await page.locator('#start').isVisible() && await page.locator('#order').isHidden(),
+    'a poll answered after cancel does not bring the order back');
+  await page.unroute('**/demo/api/poll');
+
   // --- 5. an order left alone expires; its QR changes every second meanwhile -------------
   await page.click('#login');
   await waitForHint(page, 'outstandingTransaction');

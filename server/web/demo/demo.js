@@ -21,6 +21,10 @@ const ERRORS = {
 };
 
 let pollTimer = null;
+// Every action (login, sign, cancel, logout) starts a new generation, and an answer to a
+// request of an older one is dropped: a poll still in flight when the resident pressed
+// Avbryt would otherwise put the order back on screen, or after Logga ut the user.
+let generation = 0;
 let lastStart = null;   // {path, body} of the last login or signing, for "Försök igen"
 let qrUrl = null;       // the object URL of the QR image now shown
 
@@ -136,10 +140,14 @@ function render(view) {
 }
 
 async function poll() {
+  const g = generation;
   try {
-    render(await api('poll'));
+    const view = await api('poll');
+    if (g !== generation) return;
+    render(view);
     showError(null);
   } catch (e) {
+    if (g !== generation) return;
     if (e.code === 'noSession') { render({ status: 'idle' }); return; }
     if (e.code === 'demoDisabled') { showDisabled(); return; }
     showError(e);
@@ -157,9 +165,13 @@ function showDisabled() {
 async function start(path, body) {
   lastStart = { path, body };
   showError(null);
+  clearTimeout(pollTimer);
+  const g = ++generation;
   try {
-    render(await api(path, body));
+    const view = await api(path, body);
+    if (g === generation) render(view);
   } catch (e) {
+    if (g !== generation) return;
     if (e.code === 'demoDisabled') { showDisabled(); return; }
     showError(e);
   }
@@ -167,9 +179,12 @@ async function start(path, body) {
 
 async function cancel() {
   clearTimeout(pollTimer);
+  const g = ++generation;
   try {
-    render(await api('cancel'));
+    const view = await api('cancel');
+    if (g === generation) render(view);
   } catch (e) {
+    if (g !== generation) return;
     if (e.code === 'noSession') { render({ status: 'idle' }); return; }
     showError(e);
   }
@@ -177,11 +192,12 @@ async function cancel() {
 
 async function logout() {
   clearTimeout(pollTimer);
+  const g = ++generation;
   try {
     await api('logout');
-    render({ status: 'idle' });
+    if (g === generation) render({ status: 'idle' });
   } catch (e) {
-    showError(e);
+    if (g === generation) showError(e);
   }
 }
 
