@@ -372,20 +372,27 @@ async function body() {
   // The page asks GET /desk/v1/session as it loads, before there is a cookie. Its answer is
   // held back here until the officer has signed in (as a slow network would), and it is the
   // server's own answer to that cookie-less request: a 401 that must not sign her out.
-  const ctxC = await browser.newContext({ viewport: { width: 360, height: 800 } });
-  const c = await ctxC.newPage();
-  let releaseCheck;
-  const checkHeld = new Promise((resolve) => { releaseCheck = resolve; });
-  await c.route('**/desk/v1/session', async (route) => {
-    if (route.request().method() !== 'GET') return route.continue();
-    const early = await fetch(`${url}/desk/v1/session`);  // no cookie, like the original
-    const body = await early.text();
-    await checkHeld;
-    await route.fulfill({ status: early.status, headers: Object.fromEntries(early.headers), body });
-  });
-  const startupCheck = c.waitForResponse((r) => r.url().endsWith('/desk/v1/session') &&
-                                                r.request().method() === 'GET');
-  await c.goto(`${url}/desk/`);
+  // heldStartupCheck(): a new page whose start-up check waits for release(); `answer`
+  // resolves to the page's view of that answer.
+  async function heldStartupCheck() {
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/desk/v1/session', async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const early = await fetch(`${url}/desk/v1/session`);  // no cookie, like the original
+      const body = await early.text();
+      await held;
+      await route.fulfill({ status: early.status, headers: Object.fromEntries(early.headers), body });
+    });
+    const answer = page.waitForResponse((r) => r.url().endsWith('/desk/v1/session') &&
+                                               r.request().method() === 'GET');
+    await page.goto(`${url}/desk/`);
+    return { context, page, release, answer };
+  }
+  const { context: ctxC, page: c, release: releaseCheck, answer: startupCheck } =
+    await heldStartupCheck();
   await signIn(c, anna.token);
   releaseCheck();
   check((await startupCheck).status() === 401, 'the held start-up check answers 401');
@@ -398,20 +405,8 @@ async function body() {
   // --- the start-up check answering while the officer types her token -----------------------
   // Its 401 used to move the focus to the sign-in heading: the rest of the token went
   // nowhere and Enter did not submit. Held here until half the token is typed.
-  const ctxD = await browser.newContext({ viewport: { width: 360, height: 800 } });
-  const d = await ctxD.newPage();
-  let releaseTyping;
-  const typingHeld = new Promise((resolve) => { releaseTyping = resolve; });
-  await d.route('**/desk/v1/session', async (route) => {
-    if (route.request().method() !== 'GET') return route.continue();
-    const early = await fetch(`${url}/desk/v1/session`);
-    const body = await early.text();
-    await typingHeld;
-    await route.fulfill({ status: early.status, headers: Object.fromEntries(early.headers), body });
-  });
-  const typingCheck = d.waitForResponse((r) => r.url().endsWith('/desk/v1/session') &&
-                                              r.request().method() === 'GET');
-  await d.goto(`${url}/desk/`);
+  const { context: ctxD, page: d, release: releaseTyping, answer: typingCheck } =
+    await heldStartupCheck();
   await d.focus('#token');
   const half = Math.floor(anna.token.length / 2);
   await d.keyboard.type(anna.token.slice(0, half));
