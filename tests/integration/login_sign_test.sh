@@ -267,8 +267,30 @@ set +e; out=$("$bin/tillit-server" admin --data "$work/nosuchdir" list-rps 2>/de
 [[ ! -e $work/nosuchdir ]] || fail "list-rps created a data directory"
 ok "list-rps on a directory without a database is notFound and creates nothing"
 
+# 11b. admin rotate-rp-key beside the running server: the new key works at once, the old
+# one fails within the 1 s cache; a revoked e-service cannot get a new key.
+old_key1=$key1
+out=$(admin rotate-rp-key --rp-id "$rp1_id")
+expect "$out" ".rpId == \"$rp1_id\" and (.apiKey | length == 43) and .apiKey != \"$old_key1\"" "rotate-rp-key prints a new key"
+key1=$(jq -r .apiKey <<<"$out")
+start "$key1" /rp/v1/auth "{$ip}"
+ok "the new key works at once"
+rotated_ms=$(date +%s%3N)
+while [[ $(rp "$old_key1" /rp/v1/auth "{$ip}") != 401 ]]; do
+  (( $(date +%s%3N) - rotated_ms < 5000 )) || fail "the old key still works 5 s after rotate-rp-key"
+  sleep 0.2
+done
+ok "the old key is 401 unauthorized"
+expect "$(collect "$order")" '.status=="pending"' "the new key collects an order it started"
+set +e; err=$(admin rotate-rp-key --rp-id "$rp2_id" 2>&1 >/dev/null); rc=$?; set -e
+[[ $rc -eq 1 && $err == *conflict* ]] || fail "rotate-rp-key of a revoked e-service: exit $rc: $err"
+ok "a revoked e-service gets no new key (conflict, exit 1)"
+set +e; err=$(admin rotate-rp-key 2>&1 >/dev/null); rc=$?; set -e
+[[ $rc -eq 2 && $err == *"rotate-rp-key takes --rp-id ID"* ]] || fail "rotate-rp-key without --rp-id: exit $rc: $err"
+ok "rotate-rp-key without --rp-id is a usage error"
+
 # 12. No secret in the server's log.
-for s in "$key1" "$key2" "$token_a" "$token_b" "$secret" 482915 571938; do
+for s in "$old_key1" "$key1" "$key2" "$token_a" "$token_b" "$secret" 482915 571938; do
   ! grep -qF -- "$s" "$work/server.out" "$work/server.err" || fail "a secret appears in the server log"
 done
 ok "no API key, officer token, QR secret or PIN in the server log"

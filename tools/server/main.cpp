@@ -7,6 +7,7 @@
 //   tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]
 //   tillit-server admin --data DIR set-rp-client-subject --rp-id ID (--client-subject S | --clear)
 //   tillit-server admin --data DIR revoke-officer --officer-id ID | revoke-rp --rp-id ID
+//   tillit-server admin --data DIR rotate-rp-key --rp-id ID
 //   tillit-server admin --data DIR list-officers | list-rps     (list_commands.h)
 //   tillit-server admin --data DIR audit-verify | backup FILE   (audit_commands.h)
 //   tillit-server admin --data DIR protect-ca-key ...           (ca_key_options.h)
@@ -75,6 +76,7 @@ constexpr const char* kUsage =
     "(--client-subject SUBJECT | --clear)\n"
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
     "       tillit-server admin --data DIR revoke-rp --rp-id ID\n"
+    "       tillit-server admin --data DIR rotate-rp-key --rp-id ID\n"
     "       tillit-server admin --data DIR list-officers|list-rps\n"
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
     "... (offline desks: docs/offline-desk.md)\n"
@@ -124,6 +126,7 @@ constexpr const char* kAdminUsage =
     "(--client-subject SUBJECT | --clear)\n"
     "       tillit-server admin --data DIR revoke-officer --officer-id ID\n"
     "       tillit-server admin --data DIR revoke-rp --rp-id ID\n"
+    "       tillit-server admin --data DIR rotate-rp-key --rp-id ID\n"
     "       tillit-server admin --data DIR list-officers|list-rps\n"
     "       tillit-server admin --data DIR lease-block|load-lease|export-sync|import-sync|leases "
     "... (offline desks: docs/offline-desk.md)\n"
@@ -150,6 +153,13 @@ constexpr const char* kRevokeRpUsage =
     "  process and within a second in a running server: its calls, collect of orders it\n"
     "  started included, get 401 unauthorized. Results it already holds stay verifiable.\n"
     "  Revoking twice keeps the first time. Prints {\"rpId\": ..., \"status\": \"revoked\"}.\n"
+    TILLIT_CA_KEY_USAGE_REFERENCE;
+constexpr const char* kRotateRpKeyUsage =
+    "usage: tillit-server admin --data DIR rotate-rp-key --rp-id ID\n"
+    "  Gives an active e-service a new API key, shown only this once; the old key stops\n"
+    "  working at once in this process and within a second in a running server. Its id, name\n"
+    "  and client certificate subject stay. Prints {\"rpId\": ..., \"apiKey\": ...}.\n"
+    "  A revoked e-service is a conflict (exit 1): add a new one.\n"
     TILLIT_CA_KEY_USAGE_REFERENCE;
 constexpr const char* kAddRpUsage =
     "usage: tillit-server admin --data DIR add-rp --name NAME [--client-subject SUBJECT]\n"
@@ -195,6 +205,14 @@ Result<std::unique_ptr<Issuer>> OpenIssuer(const std::string& data_dir,
                                        {.path = service::DatabasePath(data_dir),
                                         .clock = &issuer->clock}));
   return issuer;
+}
+
+// OpenIssuer for the commands that change an existing deployment: "notFound" when DIR has
+// no database, so that a mistyped DIR does not become a new issuer (CA and keys) first.
+Result<std::unique_ptr<Issuer>> OpenExistingIssuer(const std::string& data_dir,
+                                                   const service::CaKeyOptions& ca_key) {
+  TILLIT_TRY(server_cli::RequireDatabase(data_dir));
+  return OpenIssuer(data_dir, ca_key);
 }
 
 // "HOST:PORT" or "[IPv6]:PORT".
@@ -433,15 +451,26 @@ int Revoke(Options& options, const char* flag, const char* field,
     return UsageError(options.positional[0] + " takes " + flag + " ID", usage);
   }
   const std::string& id = options.values[flag];
-  // Nothing to revoke without a database: a mistyped DIR must not become a new issuer.
-  if (Status present = server_cli::RequireDatabase(options.values["--data"]); !present.ok()) {
-    return RuntimeError(present.error());
-  }
-  auto issuer = OpenIssuer(options.values["--data"], ca_key);
-  if (!issuer.ok()) return RuntimeError(issuer.error());
-  service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
+  auto opened = OpenExistingIssuer(options.values["--data"], ca_key);
+  if (!opened.ok()) return RuntimeError(opened.error());
+  service::AccountService accounts(*(*opened)->store, (*opened)->clock, *(*opened)->keys);
   if (Status revoked = (accounts.*revoke)(id); !revoked.ok()) return RuntimeError(revoked.error());
   PrintJson({{field, id}, {"status", "revoked"}});
+  return 0;
+}
+
+// admin rotate-rp-key: a new API key for the e-service --rp-id.
+int RotateRpKey(Options& options, const char* usage, const service::CaKeyOptions& ca_key) {
+  if (!options.values.count("--rp-id") || options.values.size() != 2) {
+    return UsageError("rotate-rp-key takes --rp-id ID", usage);
+  }
+  const std::string& id = options.values["--rp-id"];
+  auto opened = OpenExistingIssuer(options.values["--data"], ca_key);
+  if (!opened.ok()) return RuntimeError(opened.error());
+  service::AccountService accounts(*(*opened)->store, (*opened)->clock, *(*opened)->keys);
+  auto key = accounts.RotateRelyingPartyKey(id);
+  if (!key.ok()) return RuntimeError(key.error());
+  PrintJson({{"rpId", id}, {"apiKey", *key}});
   return 0;
 }
 
@@ -461,12 +490,9 @@ int SetRpClientSubject(Options& options, bool clear, const char* usage,
       return UsageError(checked.error().message, usage);
     }
   }
-  if (Status present = server_cli::RequireDatabase(options.values["--data"]); !present.ok()) {
-    return RuntimeError(present.error());
-  }
-  auto issuer = OpenIssuer(options.values["--data"], ca_key);
-  if (!issuer.ok()) return RuntimeError(issuer.error());
-  service::AccountService accounts(*(*issuer)->store, (*issuer)->clock, *(*issuer)->keys);
+  auto opened = OpenExistingIssuer(options.values["--data"], ca_key);
+  if (!opened.ok()) return RuntimeError(opened.error());
+  service::AccountService accounts(*(*opened)->store, (*opened)->clock, *(*opened)->keys);
   if (Status set = accounts.SetRelyingPartyClientSubject(options.values["--rp-id"], subject);
       !set.ok()) {
     return RuntimeError(set.error());
@@ -506,6 +532,7 @@ int Admin(const std::vector<std::string>& args) {
                       : command == "add-rp"                ? kAddRpUsage
                       : command == "revoke-officer"        ? kRevokeOfficerUsage
                       : command == "revoke-rp"             ? kRevokeRpUsage
+                      : command == "rotate-rp-key"         ? kRotateRpKeyUsage
                       : command == "set-rp-client-subject" ? kSetRpClientSubjectUsage
                                                            : kAdminUsage;
   if (options.help) {
@@ -514,7 +541,8 @@ int Admin(const std::vector<std::string>& args) {
   }
   if (command.empty()) return UsageError("missing command", kAdminUsage);
   if (command != "add-officer" && command != "add-rp" && command != "revoke-officer" &&
-      command != "revoke-rp" && command != "set-rp-client-subject") {
+      command != "revoke-rp" && command != "rotate-rp-key" &&
+      command != "set-rp-client-subject") {
     return UsageError("unknown command " + command, kAdminUsage);
   }
   if (!options.values.count("--data")) return UsageError("--data is required", usage);
@@ -533,8 +561,10 @@ int Admin(const std::vector<std::string>& args) {
     return Revoke(options, "--rp-id", "rpId", &service::AccountService::RevokeRelyingParty, usage,
                   *ca_key);
   }
+  if (command == "rotate-rp-key") return RotateRpKey(options, usage, *ca_key);
   if (options.values.count("--rp-id")) {
-    return UsageError("--rp-id applies to set-rp-client-subject and revoke-rp", usage);
+    return UsageError("--rp-id applies to set-rp-client-subject, revoke-rp and rotate-rp-key",
+                      usage);
   }
   if (options.values.count("--officer-id")) return UsageError("--officer-id applies to revoke-officer", usage);
   if (!options.values.count("--name")) return UsageError("--name is required", usage);

@@ -266,6 +266,23 @@ Status AccountService::RevokeRelyingParty(std::string_view rp_id) {
   return {};
 }
 
+Result<std::string> AccountService::RotateRelyingPartyKey(std::string_view rp_id) {
+  std::string api_key = GenerateToken();
+  const Bytes hash = keys_.HashSecret(SecretKind::kRelyingPartyKey, api_key);
+  const int64_t now = clock_.NowUnixSeconds();
+  TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+    TILLIT_TRY(store_.relying_parties().SetApiKeyHash(tx, rp_id, hash));
+    auto appended = store_.audit().Append(
+        tx, {.at = now, .actor = "admin", .action = "relyingPartyKeyRotated",
+             .subject = std::string(rp_id), .detail_json = "{}"});
+    if (!appended.ok()) return std::move(appended).error();
+    return {};
+  }));
+  // After the commit, as for revocation: the old key must stop working now.
+  ForgetCachedRelyingParty(rp_id);
+  return api_key;
+}
+
 void AccountService::ForgetCachedRelyingParty(std::string_view rp_id) {
   std::lock_guard lock(rp_cache_mutex_);
   ++rp_cache_generation_;

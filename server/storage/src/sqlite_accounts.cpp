@@ -174,6 +174,21 @@ Status SqliteRelyingPartyRepository::Revoke(Transaction& tx, std::string_view id
       "SELECT 1 FROM relying_parties WHERE id = ?1", "relying party", id, at);
 }
 
+Status SqliteRelyingPartyRepository::SetApiKeyHash(Transaction& tx, std::string_view id,
+                                                   ByteView api_key_hash) {
+  Connection& db = ConnectionOf(tx);
+  TILLIT_TRY_ASSIGN(auto update, db.Prepare("UPDATE relying_parties SET api_key_hash = ?2 "
+                                            "WHERE id = ?1 AND revoked_at IS NULL"));
+  update.BindText(1, id);
+  update.BindBlob(2, api_key_hash);
+  TILLIT_TRY_ASSIGN(const int64_t changed, update.Run());
+  if (changed == 1) return {};
+  TILLIT_TRY_ASSIGN(const bool exists,
+                    RowExists(db, "SELECT 1 FROM relying_parties WHERE id = ?1", id));
+  if (!exists) return NotFound("relying party");
+  return MakeError("conflict", "relying party is revoked");
+}
+
 Result<std::vector<RelyingPartyRow>> SqliteRelyingPartyRepository::List(ReadTransaction& tx) {
   TILLIT_TRY_ASSIGN(auto select, ConnectionOf(tx).Prepare("SELECT " TILLIT_RP_COLUMNS
                                                           " FROM relying_parties ORDER BY id"));

@@ -41,6 +41,7 @@ class SqliteRelyingPartyRepository final : public RelyingPartyRepository {
   Status SetClientSubject(Transaction& tx, std::string_view id,
                           const std::optional<std::string>& subject) override;
   Status Revoke(Transaction& tx, std::string_view id, int64_t at) override;
+  Status SetApiKeyHash(Transaction& tx, std::string_view id, ByteView api_key_hash) override;
   Result<std::vector<RelyingPartyRow>> List(ReadTransaction& tx) override;
 };
 

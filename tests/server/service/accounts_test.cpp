@@ -183,5 +183,41 @@ TEST_CASE_FIXTURE(ServiceFixture, "RevokeRelyingParty stops a cached API key at 
   CHECK(accounts_->AuthenticateRelyingParty(third->api_key).error().code == "unauthorized");
 }
 
+TEST_CASE_FIXTURE(ServiceFixture, "RotateRelyingPartyKey: the new key works, the old one stops at once") {
+  auto created = accounts_->AddRelyingParty("Exempelkommun", "CN=e-tjanst,O=Exempelkommun,C=SE");
+  REQUIRE(created.ok());
+  REQUIRE(accounts_->AuthenticateRelyingParty(created->api_key).ok());  // now cached
+  auto rotated = accounts_->RotateRelyingPartyKey(created->rp_id);
+  REQUIRE(rotated.ok());
+  CHECK(rotated->size() == created->api_key.size());
+  CHECK(*rotated != created->api_key);
+  CHECK(accounts_->AuthenticateRelyingParty(created->api_key).error().code == "unauthorized");
+  auto by_new = accounts_->AuthenticateRelyingParty(*rotated);
+  REQUIRE(by_new.ok());
+  CHECK(by_new->id == created->rp_id);
+  CHECK(by_new->name == "Exempelkommun");
+  // The client certificate subject stays.
+  auto by_subject =
+      accounts_->AuthenticateRelyingPartyByClientSubject("CN=e-tjanst,O=Exempelkommun,C=SE");
+  REQUIRE(by_subject.ok());
+  CHECK(by_subject->id == created->rp_id);
+  // Audited, without the key.
+  auto records = store_->Read([&](server::storage::ReadTransaction& tx) {
+    return store_->audit().ReadRange(tx, 1, 1000);
+  });
+  REQUIRE(records.ok());
+  bool audited = false;
+  for (const auto& r : *records) {
+    audited |= r.entry.action == "relyingPartyKeyRotated" && r.entry.subject == created->rp_id;
+    CHECK(r.entry.detail_json.find(*rotated) == std::string::npos);
+  }
+  CHECK(audited);
+  // Unknown is notFound; revoked is a conflict, and the revoked party's key stays refused.
+  CHECK(accounts_->RotateRelyingPartyKey("rp_0000000000000000").error().code == "notFound");
+  REQUIRE(accounts_->RevokeRelyingParty(created->rp_id).ok());
+  CHECK(accounts_->RotateRelyingPartyKey(created->rp_id).error().code == "conflict");
+  CHECK(accounts_->AuthenticateRelyingParty(*rotated).error().code == "unauthorized");
+}
+
 }  // namespace
 }  // namespace tillit::service::testing

@@ -152,6 +152,44 @@ TEST_CASE("relying parties round-trip and are found by key hash until revoked") 
   CHECK(ErrorCode(missing) == "notFound");
 }
 
+TEST_CASE("SetApiKeyHash replaces an active party's key hash; revoked is a conflict") {
+  TempDir dir;
+  auto store = Open(dir);
+  const RelyingPartyRow a{.id = "rp_a", .name = "A", .api_key_hash = Bytes(32, 1), .created_at = 10};
+  const RelyingPartyRow b{.id = "rp_b", .name = "B", .api_key_hash = Bytes(32, 2), .created_at = 10};
+  REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+    TILLIT_TRY(store->relying_parties().Insert(tx, a));
+    return store->relying_parties().Insert(tx, b);
+  }));
+  auto set = [&](std::string_view id, const Bytes& hash) {
+    return store->Write(Durability::kDurable, [&](Transaction& tx) {
+      return store->relying_parties().SetApiKeyHash(tx, id, hash);
+    });
+  };
+  auto by_key = [&](const Bytes& hash) {
+    auto found = store->Read(
+        [&](ReadTransaction& tx) { return store->relying_parties().FindByKeyHash(tx, hash); });
+    REQUIRE_OK(found);
+    return found->has_value() ? (*found)->id : std::string("none");
+  };
+  REQUIRE_OK(set("rp_a", Bytes(32, 3)));
+  CHECK(by_key(Bytes(32, 1)) == "none");
+  CHECK(by_key(Bytes(32, 3)) == "rp_a");
+  CHECK(ErrorCode(set("rp_a", Bytes(32, 2))) == "conflict");  // b's hash
+  CHECK(ErrorCode(set("nobody", Bytes(32, 4))) == "notFound");
+  REQUIRE_OK(store->Write(Durability::kDurable, [&](Transaction& tx) {
+    return store->relying_parties().Revoke(tx, "rp_b", 20);
+  }));
+  CHECK(ErrorCode(set("rp_b", Bytes(32, 5))) == "conflict");
+  // Nothing of the refused writes stayed.
+  CHECK(by_key(Bytes(32, 3)) == "rp_a");
+  auto b_now = store->Read(
+      [&](ReadTransaction& tx) { return store->relying_parties().FindById(tx, "rp_b"); });
+  REQUIRE_OK(b_now);
+  REQUIRE(b_now->has_value());
+  CHECK((*b_now)->api_key_hash == Bytes(32, 2));
+}
+
 TEST_CASE("relying parties are listed by id, revoked ones and client subjects included") {
   TempDir dir;
   auto store = Open(dir);

@@ -113,6 +113,12 @@ class AccountService {
   // the first time. Audited as "relyingPartyRevoked". Errors: "notFound", storage errors.
   Status RevokeRelyingParty(std::string_view rp_id);
 
+  // Gives the active relying party `rp_id` a new API key and returns it (shown once; only
+  // its hash is stored). The old key stops working at once in this process and within
+  // kRelyingPartyCacheMillis in others; a client certificate subject is kept. Audited as
+  // "relyingPartyKeyRotated". Errors: "notFound", "conflict" (revoked), storage errors.
+  Result<std::string> RotateRelyingPartyKey(std::string_view rp_id);
+
  private:
   struct CachedRelyingParty {
     RelyingParty rp;

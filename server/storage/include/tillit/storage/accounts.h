@@ -117,6 +117,10 @@ class RelyingPartyRepository {
   // Errors: "notFound".
   virtual Status Revoke(Transaction& tx, std::string_view id, int64_t at) = 0;
 
+  // Replaces the API key hash of the active relying party `id` (a new key; the old one stops
+  // matching). Errors: "notFound"; "conflict" if the party is revoked or the hash is taken.
+  virtual Status SetApiKeyHash(Transaction& tx, std::string_view id, ByteView api_key_hash) = 0;
+
   // Every relying party, revoked ones included, ordered by id.
   virtual Result<std::vector<RelyingPartyRow>> List(ReadTransaction& tx) = 0;
 };
