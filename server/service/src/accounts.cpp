@@ -90,30 +90,17 @@ Result<NewOfficer> AccountService::AddOfficer(std::string_view name,
                                   .token_hash = keys_.HashSecret(SecretKind::kOfficerToken,
                                                                  created.token),
                                   .created_at = now};
-  TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-    TILLIT_TRY(store_.officers().Insert(tx, row));
-    auto appended = store_.audit().Append(
-        tx, {.at = now,
-             .actor = "admin",
-             .action = "officerAdded",
-             .subject = row.id,
-             .detail_json = "{\"role\":\"" +
-                            std::string(server::storage::OfficerRoleName(parsed_role)) + "\"}"});
-    if (!appended.ok()) return std::move(appended).error();
-    return {};
-  }));
+  TILLIT_TRY(WriteAudited(
+      now, "officerAdded", row.id,
+      "{\"role\":\"" + std::string(server::storage::OfficerRoleName(parsed_role)) + "\"}",
+      [&](Transaction& tx) { return store_.officers().Insert(tx, row); }));
   return created;
 }
 
 Status AccountService::RevokeOfficer(std::string_view officer_id) {
   const int64_t now = clock_.NowUnixSeconds();
-  return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-    TILLIT_TRY(store_.officers().Revoke(tx, officer_id, now));
-    auto appended = store_.audit().Append(
-        tx, {.at = now, .actor = "admin", .action = "officerRevoked",
-             .subject = std::string(officer_id), .detail_json = "{}"});
-    if (!appended.ok()) return std::move(appended).error();
-    return {};
+  return WriteAudited(now, "officerRevoked", officer_id, "{}", [&](Transaction& tx) {
+    return store_.officers().Revoke(tx, officer_id, now);
   });
 }
 
@@ -130,17 +117,11 @@ Result<NewRelyingParty> AccountService::AddRelyingParty(
       .created_at = now,
       .client_subject = client_subject ? std::optional<std::string>(*client_subject)
                                        : std::nullopt};
-  Status written = store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-    TILLIT_TRY(store_.relying_parties().Insert(tx, row));
-    // The subject is no secret: the audit shows which certificate speaks for the party.
-    auto appended = store_.audit().Append(
-        tx, {.at = now, .actor = "admin", .action = "relyingPartyAdded", .subject = row.id,
-             .detail_json = row.client_subject
-                                ? internal::AuditDetail({{"clientSubject", *row.client_subject}})
-                                : "{}"});
-    if (!appended.ok()) return std::move(appended).error();
-    return {};
-  });
+  // The subject is no secret: the audit shows which certificate speaks for the party.
+  Status written = WriteAudited(
+      now, "relyingPartyAdded", row.id,
+      row.client_subject ? internal::AuditDetail({{"clientSubject", *row.client_subject}}) : "{}",
+      [&](Transaction& tx) { return store_.relying_parties().Insert(tx, row); });
   // The id and key hash are fresh random values: a conflict is the subject.
   if (!written.ok() && written.error().code == "conflict" && row.client_subject) {
     return MakeError("conflict", "client subject: another e-service (revoked ones included) has it");
@@ -157,16 +138,10 @@ Status AccountService::SetRelyingPartyClientSubject(std::string_view rp_id,
     subject = std::string(client_subject);
   }
   const int64_t now = clock_.NowUnixSeconds();
-  Status written = store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-    TILLIT_TRY(store_.relying_parties().SetClientSubject(tx, rp_id, subject));
-    auto appended = store_.audit().Append(
-        tx, {.at = now, .actor = "admin", .action = "relyingPartyClientSubjectSet",
-             .subject = std::string(rp_id),
-             .detail_json = subject ? internal::AuditDetail({{"clientSubject", *subject}})
-                                    : "{\"clientSubject\":null}"});
-    if (!appended.ok()) return std::move(appended).error();
-    return {};
-  });
+  Status written = WriteAudited(
+      now, "relyingPartyClientSubjectSet", rp_id,
+      subject ? internal::AuditDetail({{"clientSubject", *subject}}) : "{\"clientSubject\":null}",
+      [&](Transaction& tx) { return store_.relying_parties().SetClientSubject(tx, rp_id, subject); });
   if (!written.ok() && written.error().code == "conflict") {
     return MakeError("conflict", "client subject: another e-service (revoked ones included) has it");
   }
@@ -253,13 +228,8 @@ Result<RelyingParty> AccountService::AuthenticateCached(std::string cache_key,
 
 Status AccountService::RevokeRelyingParty(std::string_view rp_id) {
   const int64_t now = clock_.NowUnixSeconds();
-  TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-    TILLIT_TRY(store_.relying_parties().Revoke(tx, rp_id, now));
-    auto appended = store_.audit().Append(
-        tx, {.at = now, .actor = "admin", .action = "relyingPartyRevoked",
-             .subject = std::string(rp_id), .detail_json = "{}"});
-    if (!appended.ok()) return std::move(appended).error();
-    return {};
+  TILLIT_TRY(WriteAudited(now, "relyingPartyRevoked", rp_id, "{}", [&](Transaction& tx) {
+    return store_.relying_parties().Revoke(tx, rp_id, now);
   }));
   // After the commit, so that no lookup can re-cache the row as it was before.
   ForgetCachedRelyingParty(rp_id);
@@ -270,17 +240,27 @@ Result<std::string> AccountService::RotateRelyingPartyKey(std::string_view rp_id
   std::string api_key = GenerateToken();
   const Bytes hash = keys_.HashSecret(SecretKind::kRelyingPartyKey, api_key);
   const int64_t now = clock_.NowUnixSeconds();
-  TILLIT_TRY(store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
-    TILLIT_TRY(store_.relying_parties().SetApiKeyHash(tx, rp_id, hash));
-    auto appended = store_.audit().Append(
-        tx, {.at = now, .actor = "admin", .action = "relyingPartyKeyRotated",
-             .subject = std::string(rp_id), .detail_json = "{}"});
-    if (!appended.ok()) return std::move(appended).error();
-    return {};
+  TILLIT_TRY(WriteAudited(now, "relyingPartyKeyRotated", rp_id, "{}", [&](Transaction& tx) {
+    return store_.relying_parties().SetApiKeyHash(tx, rp_id, hash);
   }));
   // After the commit, as for revocation: the old key must stop working now.
   ForgetCachedRelyingParty(rp_id);
   return api_key;
+}
+
+Status AccountService::WriteAudited(int64_t now, std::string_view action,
+                                    std::string_view subject, const std::string& detail_json,
+                                    const std::function<Status(Transaction&)>& change) {
+  return store_.Write(Durability::kDurable, [&](Transaction& tx) -> Status {
+    TILLIT_TRY(change(tx));
+    auto appended = store_.audit().Append(tx, {.at = now,
+                                               .actor = "admin",
+                                               .action = std::string(action),
+                                               .subject = std::string(subject),
+                                               .detail_json = detail_json});
+    if (!appended.ok()) return std::move(appended).error();
+    return {};
+  });
 }
 
 void AccountService::ForgetCachedRelyingParty(std::string_view rp_id) {

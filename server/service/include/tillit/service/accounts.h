@@ -130,6 +130,11 @@ class AccountService {
   // The cache in front of `find`; `unknown` is the message of the "unauthorized" error.
   Result<RelyingParty> AuthenticateCached(std::string cache_key, const FindRelyingParty& find,
                                           std::string_view unknown);
+  // Runs `change` and appends the admin's audit entry for it (`action` on `subject`, with
+  // `detail_json`, at `now`) in one durable transaction: both or neither.
+  Status WriteAudited(int64_t now, std::string_view action, std::string_view subject,
+                      const std::string& detail_json,
+                      const std::function<Status(server::storage::Transaction&)>& change);
   // Forgets every cache entry of `rp_id`, and any lookup still on its way to the cache.
   void ForgetCachedRelyingParty(std::string_view rp_id);
 
