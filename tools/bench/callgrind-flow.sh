@@ -11,6 +11,7 @@
 # stays in the printed directory for callgrind_annotate. Needs valgrind and jq.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$root/tools/bench/lib.sh"
 bin=${1:-$root/build/bin}
 secs=${2:-30}
 for tool in valgrind callgrind_control callgrind_annotate jq; do
@@ -21,17 +22,9 @@ done
 out=$(mktemp -d /tmp/tillit-callgrind-XXXXXX)
 server_pid=
 trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; true' EXIT
-officer=$("$bin/tillit-server" admin --data "$out/data" add-officer --name Profile \
-  --organisation bench --role supervisor | jq -r .token)
-rp_key=$("$bin/tillit-server" admin --data "$out/data" add-rp --name "Bench e-service" | jq -r .apiKey)
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
-  "$bin/tillit-server" serve --data "$out/data" --listen 127.0.0.1:0 --checkpoint-interval 0 \
-  --threads 4 --rate-limit-address off --rate-limit-credential off \
-  >"$out/server.out" 2>"$out/server.err" &
-server_pid=$!
-for _ in $(seq 300); do grep -q '^listening on' "$out/server.out" 2>/dev/null && break; sleep 0.2; done
-url=$(sed -n 's/^listening on //p' "$out/server.out")
-[[ -n $url ]] || { echo "callgrind-flow.sh: the server did not start: $(tail -3 "$out/server.err")" >&2; exit 1; }
+serve_flags=(--threads 4)
+bench_start_server callgrind-flow.sh "$out/data" "$out" \
+  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out"
 echo "callgrind-flow.sh: provisioning, then $secs s of flows (output in $out)" >&2
 TILLIT_DESK_TOKEN=$officer "$bin/tillit-bench" --server "$url" --rp-key "$rp_key" --devices 20 \
   --concurrency 4 --duration "$secs" --json >"$out/bench.json" 2>"$out/bench.err" &

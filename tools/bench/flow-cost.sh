@@ -15,6 +15,7 @@
 # respondP99Ms. Needs jq.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$root/tools/bench/lib.sh"
 usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 sessions=32 secs=12 devices=500 runs=1 threads= bin=$root/build/bin
 while (($#)); do
@@ -55,16 +56,8 @@ progress_line() { grep -E "^tillit-bench: +$1 s " "$work/bench.err" 2>/dev/null 
 
 for ((run = 1; run <= runs; run++)); do
   data=$work/data-$run
-  officer=$("$bin/tillit-server" admin --data "$data" add-officer --name "Flow cost" \
-    --organisation bench --role supervisor | jq -r .token)
-  rp_key=$("$bin/tillit-server" admin --data "$data" add-rp --name "Bench e-service" | jq -r .apiKey)
-  "$bin/tillit-server" serve --data "$data" --listen 127.0.0.1:0 --checkpoint-interval 0 \
-    ${threads:+--threads "$threads"} --rate-limit-address off --rate-limit-credential off \
-    >"$work/server.out" 2>"$work/server.err" &
-  server_pid=$!
-  for _ in $(seq 300); do grep -q '^listening on' "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-  url=$(sed -n 's/^listening on //p' "$work/server.out")
-  [[ -n $url ]] || { echo "flow-cost.sh: the server did not start: $(tail -3 "$work/server.err")" >&2; exit 1; }
+  serve_flags=(${threads:+--threads "$threads"})
+  bench_start_server flow-cost.sh "$data" "$work"
   echo "flow-cost.sh: run $run of $runs: provisioning $devices devices, then $secs s with $sessions sessions" >&2
   TILLIT_DESK_TOKEN=$officer "$bin/tillit-bench" --server "$url" --rp-key "$rp_key" \
     --devices "$devices" --concurrency "$sessions" --duration "$secs" --json \

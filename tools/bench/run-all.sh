@@ -34,20 +34,10 @@ server_pid=""
 stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=""; }
 trap stop_server EXIT
 
-# Starts tillit-server on data directory $1 (abuse limits off, see tillit-bench --help),
-# sets $url, $rp_key, $officer and $server_pid.
-start_server() {
-  local data="$1"
-  officer=$("$bin/tillit-server" admin --data "$data" add-officer --name "Run All" \
-    --organisation bench --role supervisor | jq -r .token)
-  rp_key=$("$bin/tillit-server" admin --data "$data" add-rp --name "Bench e-service" | jq -r .apiKey)
-  "$bin/tillit-server" serve --data "$data" --listen 127.0.0.1:0 --checkpoint-interval 0 \
-    --rate-limit-address off --rate-limit-credential off >"$out/server.out" 2>"$out/server.err" &
-  server_pid=$!
-  for _ in $(seq 100); do grep -q '^listening on' "$out/server.out" 2>/dev/null && break; sleep 0.1; done
-  url=$(sed -n 's/^listening on //p' "$out/server.out")
-  [ -n "$url" ] || { log "server did not start: $(cat "$out/server.err")"; exit 1; }
-}
+source "$root/tools/bench/lib.sh"
+# Starts tillit-server on data directory $1 (see lib.sh); sets $url, $rp_key, $officer and
+# $server_pid.
+start_server() { bench_start_server run-all.sh "$1" "$out"; }
 
 say "## Tillit performance run, $(date -u +%Y-%m-%dT%H:%MZ)"
 say ""
