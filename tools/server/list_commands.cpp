@@ -56,20 +56,6 @@ value RelyingPartyJson(const st::RelyingPartyRow& row) {
   return v;
 }
 
-// Every row of one account table as JSON, in one read snapshot.
-template <typename Row>
-Result<std::vector<value>> ListJson(st::Store& store,
-                                    Result<std::vector<Row>> (*list)(st::Store&,
-                                                                     st::ReadTransaction&),
-                                    value (*to_json)(const Row&)) {
-  TILLIT_TRY_ASSIGN(auto rows,
-                    store.Read([&](st::ReadTransaction& tx) { return list(store, tx); }));
-  std::vector<value> out;
-  out.reserve(rows.size());
-  for (const Row& row : rows) out.push_back(to_json(row));
-  return out;
-}
-
 }  // namespace
 
 std::optional<int> RunListCommand(const std::vector<std::string>& args) {
@@ -94,16 +80,17 @@ std::optional<int> RunListCommand(const std::vector<std::string>& args) {
   SystemClock clock;
   auto store = st::OpenSqliteStore({.path = service::DatabasePath(data), .clock = &clock});
   if (!store.ok()) return server_cli::FailJson(store.error());
-  auto rows = rps ? ListJson<st::RelyingPartyRow>(
-                        **store,
-                        [](st::Store& s, st::ReadTransaction& tx) {
-                          return s.relying_parties().List(tx);
-                        },
-                        RelyingPartyJson)
-                  : ListJson<st::OfficerRow>(
-                        **store,
-                        [](st::Store& s, st::ReadTransaction& tx) { return s.officers().List(tx); },
-                        OfficerJson);
+  auto rows = (*store)->Read([&](st::ReadTransaction& tx) -> Result<std::vector<value>> {
+    std::vector<value> out;
+    if (rps) {
+      TILLIT_TRY_ASSIGN(auto parties, (*store)->relying_parties().List(tx));
+      for (const auto& party : parties) out.push_back(RelyingPartyJson(party));
+    } else {
+      TILLIT_TRY_ASSIGN(auto officers, (*store)->officers().List(tx));
+      for (const auto& officer : officers) out.push_back(OfficerJson(officer));
+    }
+    return out;
+  });
   if (!rows.ok()) return server_cli::FailJson(rows.error());
   value out = value::object();
   out[rps ? "relyingParties" : "officers"] = value::array(std::move(*rows));
