@@ -122,6 +122,17 @@ class ServiceFixture {
     return EnrolAndActivate(Request(std::move(given), std::move(surname), std::move(passport)));
   }
 
+  // Every audit entry written so far (tests write far fewer than one read returns).
+  std::vector<server::storage::AuditEntry> AuditEntries() {
+    auto records = store_->Read([&](server::storage::ReadTransaction& tx) {
+      return store_->audit().ReadRange(tx, 1, 1000);
+    });
+    REQUIRE(records.ok());
+    std::vector<server::storage::AuditEntry> entries;
+    for (const auto& r : *records) entries.push_back(r.entry);
+    return entries;
+  }
+
   FixedClock clock_;
   std::string root_;
   std::string dir_;
